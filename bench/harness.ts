@@ -1,0 +1,141 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "hdr-histogram-js";
+
+/** One measured workload. */
+export interface Measurement {
+  label: string;
+  ops: number;
+  seconds: number;
+  opsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+export interface MeasureOptions {
+  label: string;
+  /** One operation; awaited. Throwing counts as an error, not an op. */
+  op: (worker: number, iteration: number) => Promise<unknown>;
+  /** Operations in flight at once. Default 16. */
+  concurrency?: number;
+  /** Unmeasured run-in. Default SHOP_BENCH_WARMUP_MS or 1 s. */
+  warmupMs?: number;
+  /** Measured duration. Default SHOP_BENCH_DURATION_MS or 3 s. */
+  durationMs?: number;
+  /** Stop after this many ops (for finite workloads such as imports). */
+  maxOps?: number;
+}
+
+const envMs = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+async function runFor(
+  options: MeasureOptions,
+  durationMs: number,
+  record: (ms: number) => void,
+): Promise<{ ops: number; errors: number; seconds: number }> {
+  const deadline = performance.now() + durationMs;
+  let ops = 0;
+  let errors = 0;
+  let issued = 0;
+  const started = performance.now();
+  const worker = async (id: number) => {
+    while (performance.now() < deadline && (options.maxOps === undefined || issued < options.maxOps)) {
+      const iteration = issued++;
+      const t0 = performance.now();
+      try {
+        await options.op(id, iteration);
+        record(performance.now() - t0);
+        ops++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, (_, id) => worker(id)));
+  return { ops, errors, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Warm-up, then a fixed-duration closed-loop run with latencies in an HDR histogram. */
+export async function measure(options: MeasureOptions): Promise<Measurement> {
+  await runFor(options, options.warmupMs ?? envMs("SHOP_BENCH_WARMUP_MS", 1_000), () => undefined);
+  const histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const { ops, errors, seconds } = await runFor(
+    options,
+    options.durationMs ?? envMs("SHOP_BENCH_DURATION_MS", 3_000),
+    (ms) => histogram.recordValue(Math.max(1, Math.round(ms * 1000))),
+  );
+  const result = {
+    label: options.label,
+    ops,
+    seconds,
+    opsPerSecond: ops / seconds,
+    p50Ms: histogram.getValueAtPercentile(50) / 1000,
+    p99Ms: histogram.getValueAtPercentile(99) / 1000,
+    errors,
+  };
+  histogram.destroy();
+  return result;
+}
+
+/** A comparison of a measured path against its baseline measured in the same run. */
+export interface Comparison {
+  name: string;
+  subject: Measurement;
+  baseline: Measurement;
+}
+
+export interface BenchReport {
+  benchmark: string;
+  comparisons: Comparison[];
+  extra?: Record<string, unknown>;
+}
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+}
+
+/** Prints the table (throughput, p50, p99, ratio to baseline) and writes bench/results/<name>.json. */
+export function report(result: BenchReport): void {
+  const header = ["comparison / path", "ops/s", "p50 ms", "p99 ms", "errors", "ratio"];
+  const lines: string[][] = [];
+  for (const c of result.comparisons) {
+    const ratio = c.subject.opsPerSecond / c.baseline.opsPerSecond;
+    lines.push([
+      `${c.name}: ${c.subject.label}`,
+      c.subject.opsPerSecond.toFixed(0),
+      c.subject.p50Ms.toFixed(3),
+      c.subject.p99Ms.toFixed(3),
+      String(c.subject.errors),
+      `${(ratio * 100).toFixed(1)}%`,
+    ]);
+    lines.push([
+      `${c.name}: ${c.baseline.label} (baseline)`,
+      c.baseline.opsPerSecond.toFixed(0),
+      c.baseline.p50Ms.toFixed(3),
+      c.baseline.p99Ms.toFixed(3),
+      String(c.baseline.errors),
+      "100%",
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
+  console.log(`\n${result.benchmark}`);
+  console.log(row(header, widths));
+  for (const line of lines) console.log(row(line, widths));
+  if (result.extra)
+    for (const [key, value] of Object.entries(result.extra))
+      console.log(`${key}: ${typeof value === "number" ? value.toFixed(2) : JSON.stringify(value)}`);
+  const dir = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "results");
+  mkdirSync(dir, { recursive: true });
+  const json = {
+    ...result,
+    comparisons: result.comparisons.map((c) => ({ ...c, ratio: c.subject.opsPerSecond / c.baseline.opsPerSecond })),
+    at: new Date().toISOString(),
+  };
+  writeFileSync(join(dir, `${result.benchmark}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`results: bench/results/${result.benchmark}.json`);
+}

@@ -1,0 +1,32 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** Exit codes scripts can trust: 0 ok, 1 usage, 2 server or validation error. */
+export const exitCode = { ok: 0, usage: 1, failed: 2 } as const;
+
+/** A mistake on the command line, found before anything was sent. */
+export class UsageError extends Error {
+  override name = "UsageError" as const;
+}
+
+export function isUsageError(err: unknown): err is UsageError {
+  return err instanceof Error && err.name === "UsageError";
+}
+
+const nextSteps: Partial<Record<Code, string>> = {
+  [Code.Unauthenticated]: "run `shop login` with a valid API key",
+  [Code.PermissionDenied]: "this key's role may not do that; ask an operator for a key with the right role",
+  [Code.Unavailable]: "is the platform running? start it with `npm start`, or check `shop config get endpoint`",
+  [Code.Aborted]: "someone changed it meanwhile: read it again (`get`) and retry with the new revision",
+  [Code.NotFound]: "check the id with the matching `list` command",
+  [Code.InvalidArgument]: "fix the named field and run the command again",
+  [Code.DeadlineExceeded]: "the platform is slow to answer; retry, or check its health at /readyz",
+};
+
+/** One line saying what went wrong and one saying what to do next. */
+export function describeError(err: unknown): { message: string; exit: number } {
+  if (isUsageError(err)) return { message: `error: ${err.message}`, exit: exitCode.usage };
+  const connectError = ConnectError.from(err);
+  const hint = nextSteps[connectError.code];
+  const message = `error: ${connectError.rawMessage} (${Code[connectError.code]})${hint ? `\nhint: ${hint}` : ""}`;
+  return { message, exit: exitCode.failed };
+}

@@ -1,0 +1,2 @@
+export { exitCode } from "./cli-errors.js";
+export { createProgram, runCli } from "./main.js";

@@ -1,0 +1,92 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
+
+/** API keys look like `sk_<id>_<secret>`: the id finds the record, the secret proves possession. */
+const keyPattern = /^sk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+export interface ApiKeyRecord {
+  id: string;
+  role: Role;
+  secretSha256: string;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** A fresh key; the caller stores only `record` and shows `secret` once. */
+export function generateApiKey(role: Role): { secret: string; record: ApiKeyRecord } {
+  const id = randomBytes(9)
+    .toString("base64url")
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "0")
+    .slice(0, 12);
+  const secret = `sk_${id}_${randomBytes(32).toString("base64url")}`;
+  return { secret, record: { id, role, secretSha256: sha256Hex(secret) } };
+}
+
+export function parseApiKeyId(secret: string): string | undefined {
+  return keyPattern.exec(secret)?.[1];
+}
+
+/**
+ * Known keys by id. Fed by `SHOP_STATIC_API_KEYS` at start and by the identity stream's ApiKeyCreated/Revoked
+ * events, so every service authenticates keys without sharing a database.
+ */
+export class ApiKeyRegistry {
+  private readonly byId = new Map<string, ApiKeyRecord>();
+
+  put(record: ApiKeyRecord): void {
+    this.byId.set(record.id, record);
+  }
+
+  remove(id: string): void {
+    this.byId.delete(id);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** The record the secret belongs to, or undefined when it is unknown, revoked or wrong. */
+  verify(secret: string): ApiKeyRecord | undefined {
+    const id = parseApiKeyId(secret);
+    const record = id === undefined ? undefined : this.byId.get(id);
+    if (record === undefined) return undefined;
+    const expected = Buffer.from(record.secretSha256, "hex");
+    const actual = Buffer.from(sha256Hex(secret), "hex");
+    return expected.length === actual.length && timingSafeEqual(expected, actual) ? record : undefined;
+  }
+}
+
+const roleByName: Record<string, Role> = {
+  customer: Role.CUSTOMER,
+  seller: Role.SELLER,
+  operator: Role.OPERATOR,
+  service: Role.SERVICE,
+};
+
+export function parseRole(name: string): Role | undefined {
+  return roleByName[name.toLowerCase()];
+}
+
+export function roleName(role: Role): string {
+  return Object.entries(roleByName).find(([, r]) => r === role)?.[0] ?? "public";
+}
+
+/** Parses `role:key,role:key` (SHOP_STATIC_API_KEYS) into records; throws on a malformed entry. */
+export function parseStaticApiKeys(value: string): ApiKeyRecord[] {
+  return value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const [roleText, secret] = entry.split(":", 2);
+      const role = parseRole(roleText ?? "");
+      const id = parseApiKeyId(secret ?? "");
+      if (role === undefined || id === undefined || secret === undefined) {
+        throw new Error(`SHOP_STATIC_API_KEYS entry "${roleText}:…" must be role:sk_<id>_<secret>`);
+      }
+      return { id, role, secretSha256: sha256Hex(secret) };
+    });
+}

@@ -1,0 +1,39 @@
+export type { ApiKeyRecord } from "./auth/api-keys.js";
+export { ApiKeyRegistry, generateApiKey, parseRole, roleName, sha256Hex } from "./auth/api-keys.js";
+export type { Principal } from "./auth/principal.js";
+export { anonymous, principalKey, requestIdKey } from "./auth/principal.js";
+export { issueToken, verifyToken } from "./auth/tokens.js";
+export type { EnvReader } from "./config.js";
+export { bool, ConfigError, int, isConfigError, loadConfig, oneOf, platformConfigSpec, str, url } from "./config.js";
+export type { EventContract } from "./contract.js";
+export { allEventContracts, allowedRoles, contractRegistry, eventContract } from "./contract.js";
+export {
+  AlreadyExistsError,
+  ExhaustedError,
+  InvalidInputError,
+  isDomainError,
+  NotFoundError,
+  PreconditionError,
+  StaleRevisionError,
+  toConnectError,
+  UnavailableError,
+} from "./errors.js";
+export type { EncodedEvent } from "./events/event-codec.js";
+export { decodeEvent, encodeEvent, eventTypeHeader } from "./events/event-codec.js";
+export type { Delivery, EventConsumer, EventConsumerOptions, EventHandler } from "./events/event-consumer.js";
+export { on, startEventConsumer } from "./events/event-consumer.js";
+export { metaOf, newEventMeta } from "./events/event-meta.js";
+export type { EventPublisher, PublishOptions } from "./events/event-publisher.js";
+export { createEventPublisher } from "./events/event-publisher.js";
+export { eventSubject, eventSubjectFilter, namespacedStream, namespacedSubject } from "./events/event-subjects.js";
+export type { StreamSpec } from "./events/streams.js";
+export { contractStreams, deadLetterStream, ensureStreams } from "./events/streams.js";
+export type { AppliedVersions } from "./events/version-gate.js";
+export { isNewer, MemoryAppliedVersions } from "./events/version-gate.js";
+export type { Logger } from "./logger.js";
+export { createLogger } from "./logger.js";
+export type { Platform, PlatformConfig } from "./platform.js";
+export { createPlatform } from "./platform.js";
+export { HealthService } from "./server/health-service.js";
+export type { RunningService, ServeOptions, ServiceDefinition } from "./server/serve.js";
+export { exitOnSignals, serve } from "./server/serve.js";

@@ -1,0 +1,60 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Histogram } from "prom-client";
+import { principalKey, requestIdKey } from "../auth/principal.js";
+import type { Logger } from "../logger.js";
+
+function codeName(err: unknown): string {
+  return err === undefined ? "ok" : Code[ConnectError.from(err).code].toLowerCase();
+}
+
+/**
+ * One log line and one histogram sample per RPC, with its outcome. Sits inside the error interceptor so it sees the
+ * request id, and outside auth and validation so refused requests are counted too.
+ */
+export function observeInterceptor(logger: Logger, durations: Histogram<"method" | "code">): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const method = `${req.service.typeName}/${req.method.name}`;
+    const done = (err?: unknown) => {
+      const code = codeName(err);
+      const seconds = (performance.now() - started) / 1000;
+      durations.observe({ method, code }, seconds);
+      if (logger.isLevelEnabled("debug") || err !== undefined) {
+        logger[err === undefined ? "debug" : "info"](
+          {
+            requestId: req.contextValues.get(requestIdKey),
+            method,
+            code,
+            ms: Math.round(seconds * 1000),
+            caller: req.contextValues.get(principalKey).subject || undefined,
+            error: err === undefined ? undefined : ConnectError.from(err).rawMessage,
+          },
+          "rpc",
+        );
+      }
+    };
+    try {
+      const res = await next(req);
+      if (!res.stream) done();
+      else {
+        const source = res.message;
+        return {
+          ...res,
+          message: (async function* observed() {
+            try {
+              yield* source;
+              done();
+            } catch (err) {
+              done(err);
+              throw err;
+            }
+          })(),
+        };
+      }
+      return res;
+    } catch (err) {
+      done(err);
+      throw err;
+    }
+  };
+}

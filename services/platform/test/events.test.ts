@@ -1,0 +1,154 @@
+import { create } from "@bufbuild/protobuf";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ProductCreatedSchema, StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  contractStreams,
+  createEventPublisher,
+  createLogger,
+  type EventPublisher,
+  ensureStreams,
+  eventSubject,
+  isNewer,
+  MemoryAppliedVersions,
+  namespacedStream,
+  newEventMeta,
+  on,
+  startEventConsumer,
+} from "../src/index.js";
+import { createTestEnv, type TestEnv } from "../src/testing/index.js";
+
+let env: TestEnv;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+let publisher: EventPublisher;
+const logger = createLogger("events-test", "silent");
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  nc = await connect({ servers: env.natsUrl });
+  js = jetstream(nc);
+  jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, contractStreams(env.namespace));
+  publisher = createEventPublisher(js, env.namespace);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await env?.cleanup();
+});
+
+const stockLevelSet = (sku: string, quantity: number, version: number) =>
+  create(StockLevelSetSchema, { meta: newEventMeta(sku, version), sku, quantity: BigInt(quantity), productId: "p1" });
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("contract subjects and streams", () => {
+  it("fills subject templates from the event and prefixes the namespace", () => {
+    const event = create(ProductCreatedSchema, { meta: newEventMeta("p42", 1), product: { id: "p42" } });
+    expect(eventSubject(ProductCreatedSchema, event)).toBe("shop.products.product.p42");
+    expect(eventSubject(ProductCreatedSchema, event, "ns1")).toBe("ns1.shop.products.product.p42");
+  });
+
+  it("refuses to publish an event whose subject token would be empty", () => {
+    const event = create(ProductCreatedSchema, { meta: newEventMeta("", 1), product: { id: "" } });
+    expect(() => eventSubject(ProductCreatedSchema, event)).toThrow(/product\.id/);
+  });
+
+  it("provisions one stream per contract stream plus the dead-letter stream", async () => {
+    const names: string[] = [];
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${env.namespace}_`)) names.push(name);
+    expect(names.sort()).toEqual(
+      ["DEAD_LETTER", "IDENTITY", "INVENTORY", "ORDERS", "PRODUCTS"].map((s) => namespacedStream(env.namespace, s)),
+    );
+  });
+});
+
+describe("publishing", () => {
+  it("stores an event published twice with the same id once", async () => {
+    const event = stockLevelSet("DUP-1", 5, 1);
+    const first = await publisher.publish(StockLevelSetSchema, event);
+    const second = await publisher.publish(StockLevelSetSchema, event);
+    expect(second.duplicate).toBe(true);
+    expect(second.seq).toBe(first.seq);
+    const stored = await jsm.streams.getMessage(namespacedStream(env.namespace, "PRODUCTS"), {
+      last_by_subj: `${env.namespace}.shop.products.stock.DUP-1`,
+    });
+    expect(stored?.seq).toBe(first.seq);
+    const info = await jsm.streams.info(namespacedStream(env.namespace, "PRODUCTS"), {
+      subjects_filter: `${env.namespace}.shop.products.stock.DUP-1`,
+    });
+    expect(info.state.subjects?.[`${env.namespace}.shop.products.stock.DUP-1`]).toBe(1);
+  });
+});
+
+describe("consuming", () => {
+  it("drops duplicates and stale versions with the version gate", async () => {
+    const applied = new MemoryAppliedVersions();
+    const levels = new Map<string, bigint>();
+    const consumer = await startEventConsumer({
+      js,
+      jsm,
+      logger,
+      namespace: env.namespace,
+      name: "gate-test",
+      handlers: [
+        on(StockLevelSetSchema, async (event) => {
+          if (!(await isNewer(event.meta!, applied))) return;
+          levels.set(event.sku, event.quantity);
+          applied.set(event.meta!.aggregateId, event.meta!.aggregateVersion);
+        }),
+      ],
+    });
+    await publisher.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 10, 2));
+    await publisher.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 99, 1)); // stale: older version
+    await publisher.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 98, 2)); // duplicate version, new id
+    await consumer.caughtUp();
+    expect(levels.get("GATE-1")).toBe(10n);
+    await consumer.stop();
+  });
+
+  it("moves a poison message to the dead-letter stream after the configured deliveries", async () => {
+    let attempts = 0;
+    const good: string[] = [];
+    const consumer = await startEventConsumer({
+      js,
+      jsm,
+      logger,
+      namespace: env.namespace,
+      name: "poison-test",
+      maxDeliver: 3,
+      backoffMs: [10],
+      handlers: [
+        on(StockLevelSetSchema, (event) => {
+          if (event.sku === "POISON-1") {
+            attempts++;
+            throw new Error("cannot apply this one");
+          }
+          good.push(event.sku);
+        }),
+      ],
+    });
+    await publisher.publish(StockLevelSetSchema, stockLevelSet("POISON-1", 1, 1));
+    await publisher.publish(StockLevelSetSchema, stockLevelSet("FINE-1", 1, 1));
+    const deadLetters = namespacedStream(env.namespace, "DEAD_LETTER");
+    await waitFor(async () => (await jsm.streams.info(deadLetters)).state.messages === 1);
+    await consumer.caughtUp();
+    expect(attempts).toBe(3);
+    expect(good).toContain("FINE-1");
+    const dead = await jsm.streams.getMessage(deadLetters, {
+      last_by_subj: `${env.namespace}.shop.deadletter.poison-test`,
+    });
+    expect(dead?.header.get("Shop-Error")).toBe("cannot apply this one");
+    expect(dead?.header.get("Shop-Original-Subject")).toBe(`${env.namespace}.shop.products.stock.POISON-1`);
+    await consumer.stop();
+  });
+});

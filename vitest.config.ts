@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: [
+      "services/*/src/**/*.test.ts",
+      "services/*/test/**/*.test.ts",
+      "sdk/**/*.test.ts",
+      "cli/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
+    exclude: ["**/node_modules/**"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    reporters: ["default", "./test/support/summary-reporter.ts"],
+  },
+});
