@@ -32,6 +32,8 @@ export type { AppliedVersions } from "./events/version-gate.js";
 export { isNewer, MemoryAppliedVersions } from "./events/version-gate.js";
 export type { Logger } from "./logger.js";
 export { createLogger } from "./logger.js";
+export type { OutboxBatch, OutboxRelay, OutboxRelayOptions, OutboxSource } from "./outbox/outbox-relay.js";
+export { startOutboxRelay } from "./outbox/outbox-relay.js";
 export type { Platform, PlatformConfig } from "./platform.js";
 export { createPlatform } from "./platform.js";
 export { HealthService } from "./server/health-service.js";
