@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const bin = (name) => join("node_modules", ".bin", name);
+const bin = (name) => join(process.cwd(), "node_modules", ".bin", name);
 // buf runs protoc-gen-es from PATH, as it does under `npm run`.
 process.env.PATH = `${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}`;
 
