@@ -54,7 +54,10 @@ step("buf lint", bin("buf"), ["lint"]);
 const previous = previousCommit();
 if (previous) {
   const { image, dir } = buildPreviousImage(previous);
-  step(`buf breaking against ${previous.slice(0, 8)}`, bin("buf"), ["breaking", "--against", image]);
+  // Both sides as single images: buf compares a two-module workspace only against a two-module input otherwise.
+  const current = join(dir, "current.binpb");
+  execFileSync(bin("buf"), ["build", "-o", current], { stdio: "inherit" });
+  step(`buf breaking against ${previous.slice(0, 8)}`, bin("buf"), ["breaking", current, "--against", image]);
   rmSync(dir, { recursive: true, force: true });
 } else {
   console.log("- buf breaking skipped: no previous commit with protos");
