@@ -1,5 +1,8 @@
+export { followApiKeys } from "./auth/api-key-follower.js";
 export type { ApiKeyRecord } from "./auth/api-keys.js";
-export { ApiKeyRegistry, generateApiKey, parseRole, roleName, sha256Hex } from "./auth/api-keys.js";
+export { ApiKeyRegistry, generateApiKey, parseRole, parseStaticApiKeys, roleName, sha256Hex } from "./auth/api-keys.js";
+export type { AuthOptions } from "./auth/authorize.js";
+export { authorizeCall, credentialOf } from "./auth/authorize.js";
 export type { Principal } from "./auth/principal.js";
 export { anonymous, principalKey, requestIdKey } from "./auth/principal.js";
 export { issueToken, verifyToken } from "./auth/tokens.js";
@@ -36,6 +39,15 @@ export type { OutboxBatch, OutboxRelay, OutboxRelayOptions, OutboxSource } from 
 export { startOutboxRelay } from "./outbox/outbox-relay.js";
 export type { Platform, PlatformConfig } from "./platform.js";
 export { createPlatform } from "./platform.js";
+export type {
+  AnyRequest,
+  AnyResponse,
+  DualProtocolServer,
+  DualProtocolServerOptions,
+} from "./server/dual-protocol-server.js";
+export { startDualProtocolServer } from "./server/dual-protocol-server.js";
 export { HealthService } from "./server/health-service.js";
+export { createProbeHandler } from "./server/probes.js";
+export { createSniffingListener } from "./server/protocol-sniffer.js";
 export type { RunningService, ServeOptions, ServiceDefinition } from "./server/serve.js";
-export { exitOnSignals, serve } from "./server/serve.js";
+export { createMetricsRegistry, exitOnSignals, serve } from "./server/serve.js";

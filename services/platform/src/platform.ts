@@ -19,8 +19,10 @@ export interface Platform {
   jsm: JetStreamManager;
   events: EventPublisher;
   apiKeys: ApiKeyRegistry;
-  /** Serves the service; its shutdown also stops the key follower and drains NATS, after the service's own hooks. */
+  /** Serves the service; its shutdown also closes the platform, after the service's own hooks. */
   serve(definition: ServiceDefinition): Promise<RunningService>;
+  /** Stops following API keys and drains the NATS connection. */
+  close(): Promise<void>;
 }
 
 /**
@@ -41,6 +43,10 @@ export async function createPlatform(
   for (const record of parseStaticApiKeys(config.SHOP_STATIC_API_KEYS)) apiKeys.put(record);
   const keyFollower = await followApiKeys({ js, jsm, registry: apiKeys, namespace: config.SHOP_NAMESPACE, logger });
   const events = createEventPublisher(js, config.SHOP_NAMESPACE);
+  const close = async () => {
+    await keyFollower.stop();
+    await nats.drain();
+  };
 
   return {
     config,
@@ -50,6 +56,7 @@ export async function createPlatform(
     jsm,
     events,
     apiKeys,
+    close,
     serve: (definition) =>
       serve(
         {

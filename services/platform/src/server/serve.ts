@@ -1,6 +1,4 @@
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import http2, { type Http2ServerRequest, type Http2Session } from "node:http2";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
@@ -10,8 +8,9 @@ import { errorInterceptor } from "../interceptors/error-interceptor.js";
 import { observeInterceptor } from "../interceptors/observe-interceptor.js";
 import { validationInterceptor } from "../interceptors/validation-interceptor.js";
 import type { Logger } from "../logger.js";
+import { type AnyResponse, startDualProtocolServer } from "./dual-protocol-server.js";
 import { HealthService, registerHealth } from "./health-service.js";
-import { createSniffingListener } from "./protocol-sniffer.js";
+import { createProbeHandler } from "./probes.js";
 
 /** What a service hands to the platform: its routes and the hooks the platform calls around them. */
 export interface ServiceDefinition {
@@ -46,15 +45,18 @@ export interface RunningService {
   shutdown(): Promise<void>;
 }
 
-type AnyRequest = IncomingMessage | Http2ServerRequest;
-type AnyResponse = Pick<ServerResponse, "writeHead" | "end" | "once">;
+/** A metrics registry labelled with the service name, with the process's default metrics. */
+export function createMetricsRegistry(service: string): Registry {
+  const metrics = new Registry();
+  metrics.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: metrics });
+  return metrics;
+}
 
 /** Serves Connect, gRPC and gRPC-web on one port, with health, readiness, metrics and graceful shutdown. */
 export async function serve(definition: ServiceDefinition, options: ServeOptions): Promise<RunningService> {
   const { logger } = options;
-  const metrics = new Registry();
-  metrics.setDefaultLabels({ service: definition.name });
-  collectDefaultMetrics({ register: metrics });
+  const metrics = createMetricsRegistry(definition.name);
   const durations = new Histogram({
     name: "rpc_server_duration_seconds",
     help: "RPC handling time by method and outcome code",
@@ -63,118 +65,50 @@ export async function serve(definition: ServiceDefinition, options: ServeOptions
     registers: [metrics],
   });
 
-  let draining = false;
-  const isReady = async () => !draining && (definition.isReady ? await definition.isReady() : true);
+  let draining = () => false;
   let lastReady = true;
-
-  const interceptors: Interceptor[] = [
-    errorInterceptor(logger),
-    observeInterceptor(logger, durations),
-    authInterceptor({
-      apiKeys: options.apiKeys,
-      tokenSecret: options.tokenSecret,
-      publicServices: [HealthService.typeName],
-    }),
-    validationInterceptor(),
-    ...(definition.interceptors ?? []),
-  ];
-
-  const probes = async (req: AnyRequest, res: AnyResponse) => {
-    const path = (req.url ?? "").split("?")[0];
-    if (path === "/healthz") return void res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    if (path === "/readyz") {
-      lastReady = await isReady();
-      return void res
-        .writeHead(lastReady ? 200 : 503, { "content-type": "text/plain" })
-        .end(lastReady ? "ready\n" : "not ready\n");
-    }
-    if (path === "/metrics") {
-      const body = await metrics.metrics();
-      return void res.writeHead(200, { "content-type": metrics.contentType }).end(body);
-    }
-    res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+  const isReady = async () => {
+    lastReady = !draining() && (definition.isReady ? await definition.isReady() : true);
+    return lastReady;
   };
+  const probes = createProbeHandler(isReady, metrics);
 
   const connectHandler = connectNodeAdapter({
     routes: (router) => {
-      registerHealth(router, () => !draining && lastReady);
+      registerHealth(router, () => !draining() && lastReady);
       definition.routes(router);
     },
-    interceptors,
+    interceptors: [
+      errorInterceptor(logger),
+      observeInterceptor(logger, durations),
+      authInterceptor({
+        apiKeys: options.apiKeys,
+        tokenSecret: options.tokenSecret,
+        publicServices: [HealthService.typeName],
+      }),
+      validationInterceptor(),
+      ...(definition.interceptors ?? []),
+    ],
     fallback: (req, res) => void probes(req, res as unknown as AnyResponse),
   });
 
-  let inFlight = 0;
-  let idleWaiter: (() => void) | undefined;
-  const handler = (req: AnyRequest, res: AnyResponse) => {
-    inFlight++;
-    if (draining && req.httpVersionMajor === 1) (res as ServerResponse).setHeader("connection", "close");
-    res.once("close", () => {
-      inFlight--;
-      if (inFlight === 0) idleWaiter?.();
-    });
-    connectHandler(req as IncomingMessage, res as ServerResponse);
-  };
-
-  const http1 = http.createServer(handler as http.RequestListener);
-  http1.keepAliveTimeout = 65_000;
-  const h2 = http2.createServer({}, handler as never);
-  const sessions = new Set<Http2Session>();
-  h2.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
-  const http1Sockets = new Set<Socket>();
-  http1.on("connection", (socket: Socket) => {
-    http1Sockets.add(socket);
-    socket.once("close", () => http1Sockets.delete(socket));
-  });
-
-  const listener = createSniffingListener(http1, h2);
-  await new Promise<void>((resolve, reject) => {
-    listener.once("error", reject);
-    listener.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = listener.address() as AddressInfo;
-  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
-  logger.info({ url }, `${definition.name} serving Connect, gRPC and gRPC-web`);
-
-  let shutdownPromise: Promise<void> | undefined;
-  const shutdown = () => {
-    shutdownPromise ??= (async () => {
-      draining = true;
-      logger.info({ inFlight }, "shutting down: no new connections, finishing in-flight requests");
-      listener.close();
-      for (const session of sessions) session.close();
-      for (const socket of http1Sockets) {
-        // Idle keep-alive sockets can go now; busy ones close after their response (connection: close).
-        if ((socket as Socket & { _httpMessage?: unknown })._httpMessage == null) socket.destroy();
-      }
-      if (inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          idleWaiter = resolve;
-          setTimeout(resolve, options.shutdownTimeoutMs ?? 10_000).unref();
-        });
-      }
-      for (const socket of http1Sockets) socket.destroy();
-      for (const session of sessions) session.destroy();
-      for (const hook of definition.onShutdown ?? []) {
-        try {
-          await hook();
-        } catch (err) {
-          logger.error({ err }, "shutdown hook failed");
-        }
-      }
-      logger.info("shut down");
-    })();
-    return shutdownPromise;
-  };
-
-  return { url, port, metrics, shutdown };
+  const server = await startDualProtocolServer(
+    (req, res) => connectHandler(req as IncomingMessage, res as ServerResponse),
+    {
+      port: options.port,
+      host: options.host,
+      logger,
+      shutdownTimeoutMs: options.shutdownTimeoutMs,
+      onShutdown: definition.onShutdown,
+    },
+  );
+  draining = server.isDraining;
+  logger.info({ url: server.url }, `${definition.name} serving Connect, gRPC and gRPC-web`);
+  return { url: server.url, port: server.port, metrics, shutdown: server.shutdown };
 }
 
 /** Shuts the service down on SIGTERM/SIGINT and exits; a second signal exits at once. */
-export function exitOnSignals(running: RunningService, logger: Logger): void {
+export function exitOnSignals(running: Pick<RunningService, "shutdown">, logger: Logger): void {
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) process.exit(1);
