@@ -1,0 +1,132 @@
+// `npm start`: runs every service of the platform on this machine as child processes, without Docker.
+// Needs PostgreSQL, Redis and NATS (JetStream) on their local default ports, or SHOP_DATABASE_URL/SHOP_REDIS_URL/
+// SHOP_NATS_URL pointing elsewhere. The first run creates an operator API key and prints it once.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dataDir = process.env.SHOP_DATA_DIR ?? join(root, ".shop-data");
+
+/** Start order matters: products hosts the API keys, the gateway goes last. */
+const services = [
+  { name: "products", port: 8081 },
+  { name: "inventory", port: 8083 },
+  { name: "search", port: 8082 },
+  { name: "orders", port: 8084 },
+  { name: "gateway", port: 8080 },
+].filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")));
+
+/** A secret kept in .shop-data so restarts keep the same operator key and token secret. */
+function persistentSecret(file: string, make: () => string): { value: string; created: boolean } {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return { value: readFileSync(path, "utf8").trim(), created: false };
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return { value, created: true };
+}
+
+const operatorKey = persistentSecret("operator-key", () => {
+  const id = createHash("sha256").update(randomBytes(16)).digest("hex").slice(0, 12);
+  return `sk_${id}_${randomBytes(32).toString("base64url")}`;
+});
+const authSecret = persistentSecret("auth-secret", () => randomBytes(32).toString("base64url"));
+
+const sharedEnv: Record<string, string> = {
+  SHOP_AUTH_SECRET: authSecret.value,
+  SHOP_STATIC_API_KEYS: [`operator:${operatorKey.value}`, process.env.SHOP_STATIC_API_KEYS].filter(Boolean).join(","),
+  SHOP_SEARCH_SNAPSHOT_DIR: join(dataDir, "search"),
+};
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) {
+  const lines = createInterface({ input: stream });
+  lines.on("line", (line) => {
+    let text = line;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      const level = entry.level && entry.level >= 50 ? "ERROR " : entry.level && entry.level >= 40 ? "WARN " : "";
+      text = `${level}${entry.msg ?? line}${entry.err?.message ? `: ${entry.err.message}` : ""}`;
+    } catch {}
+    out.write(`[${name.padEnd(9)}] ${text}\n`);
+  });
+}
+
+async function waitReady(name: string, port: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!children.has(name)) throw new Error(`${name} exited during start; see its log lines above`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${name} was not ready on port ${port} after ${timeoutMs / 1000} s`);
+}
+
+function stopAll(code: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children.values()) child.kill("SIGTERM");
+  const force = setTimeout(() => {
+    for (const child of children.values()) child.kill("SIGKILL");
+    process.exit(code);
+  }, 15_000);
+  force.unref();
+  const check = setInterval(() => {
+    if (children.size === 0) {
+      clearInterval(check);
+      process.exit(code);
+    }
+  }, 100);
+}
+
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+
+for (const service of services) {
+  const child = spawn(process.execPath, ["--import", "tsx", join("services", service.name, "src", "main.ts")], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...sharedEnv,
+      SHOP_PORT: process.env[`SHOP_${service.name.toUpperCase()}_PORT`] ?? String(service.port),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.set(service.name, child);
+  prefixLines(service.name, child.stdout, process.stdout);
+  prefixLines(service.name, child.stderr, process.stderr);
+  child.on("exit", (code, signal) => {
+    children.delete(service.name);
+    if (!stopping) {
+      process.stderr.write(`[${service.name}] exited (${signal ?? code}); stopping the stack\n`);
+      stopAll(1);
+    }
+  });
+  try {
+    await waitReady(service.name, service.port);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    stopAll(1);
+    await new Promise(() => undefined);
+  }
+}
+
+const gateway = services.find((service) => service.name === "gateway");
+process.stdout.write(`\nShop is running: ${services.map((s) => `${s.name} :${s.port}`).join(", ")}\n`);
+if (gateway) process.stdout.write(`Gateway (use this endpoint): http://127.0.0.1:${gateway.port}\n`);
+if (operatorKey.created)
+  process.stdout.write(
+    `Operator API key (shown once, kept in ${join(dataDir, "operator-key")}):\n  ${operatorKey.value}\n`,
+  );
+else process.stdout.write(`Operator API key: in ${join(dataDir, "operator-key")}\n`);
+process.stdout.write(
+  `Log in with: npx shop login --endpoint http://127.0.0.1:${gateway?.port ?? 8080} --key "$(cat ${join(dataDir, "operator-key")})"\n`,
+);
