@@ -1,3 +1,4 @@
+export { grpcJsClient } from "./grpc-js-client.js";
 export type { TestServers } from "./server-locator.js";
 export { locateTestServers } from "./server-locator.js";
 export type { ProtocolName } from "./test-clients.js";
