@@ -1,10 +1,27 @@
 import { Command, CommanderError } from "commander";
 import { describeError, exitCode } from "./cli-errors.js";
+import { registerCollections } from "./collections.js";
 import { registerCompletion } from "./completion.js";
+import { registerInventory } from "./inventory.js";
+import { registerKeys } from "./keys.js";
 import { registerLogin } from "./login.js";
+import { registerMigrate } from "./migrate.js";
+import { registerProducts } from "./products.js";
+import { registerReservations } from "./reservations.js";
+import { registerStock } from "./stock.js";
 
 /** Each noun registers its verbs; one file per noun. */
-const nouns: Array<(program: Command) => void> = [registerLogin, registerCompletion];
+const nouns: Array<(program: Command) => void> = [
+  registerLogin,
+  registerProducts,
+  registerCollections,
+  registerStock,
+  registerReservations,
+  registerInventory,
+  registerKeys,
+  registerMigrate,
+  registerCompletion,
+];
 
 export function createProgram(): Command {
   const program = new Command("shop")

@@ -29,6 +29,12 @@ export interface OutboxRelayOptions {
   pollMs?: number;
   /** Pause after a failed publish before trying again. Default 500 ms, doubling up to 10 s. */
   retryMs?: number;
+  /**
+   * Publishes awaiting their ack at once. Default 1 (one after the other). Above 1, events on different subjects are
+   * pipelined while events on one subject still go one at a time, each after the previous one's ack, so a failure can
+   * never let a later event of an aggregate overtake an earlier one.
+   */
+  maxInFlight?: number;
 }
 
 export interface OutboxRelay {
@@ -51,6 +57,37 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let failures = 0;
   let emptyWaiters: Array<() => void> = [];
 
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+
+  const publishInOrder = async (events: EncodedEvent[]) => {
+    if (maxInFlight === 1) {
+      for (const event of events) await publisher.publishEncoded(event);
+      return;
+    }
+    const lastOnSubject = new Map<string, Promise<unknown>>();
+    const inFlight = new Set<Promise<void>>();
+    let failure: { err: unknown } | undefined;
+    for (const event of events) {
+      if (failure) break;
+      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      const previous = lastOnSubject.get(event.subject) ?? Promise.resolve();
+      // Chained: a rejected predecessor rejects this one without publishing it.
+      const sending = previous.then(() => publisher.publishEncoded(event));
+      lastOnSubject.set(event.subject, sending);
+      const settled: Promise<void> = sending
+        .then(
+          () => undefined,
+          (err: unknown) => {
+            failure ??= { err };
+          },
+        )
+        .finally(() => inFlight.delete(settled));
+      inFlight.add(settled);
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.err;
+  };
+
   const relayOnce = async (): Promise<"published" | "empty" | "failed"> => {
     const batch = await source.claim(batchSize);
     if (batch === undefined || batch.events.length === 0) {
@@ -58,7 +95,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       return "empty";
     }
     try {
-      for (const event of batch.events) await publisher.publishEncoded(event);
+      await publishInOrder(batch.events);
     } catch (err) {
       await batch
         .abandon()

@@ -32,6 +32,14 @@ export declare type StockChanged = Message<"shop.inventory.v1.StockChanged"> & {
    * @generated from field: shop.inventory.v1.StockChangeReason reason = 3;
    */
   reason: StockChangeReason;
+
+  /**
+   * Aggregate version of the seller's last StockLevelSet applied to this SKU; a rebuild resumes the version gate
+   * from it, so a seller level set after the last StockChanged is replayed and older ones stay ignored.
+   *
+   * @generated from field: int64 seller_version = 4;
+   */
+  sellerVersion: bigint;
 };
 
 /**

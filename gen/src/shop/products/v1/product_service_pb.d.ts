@@ -107,6 +107,13 @@ export declare type BatchCreateProductResult = Message<"shop.products.v1.BatchCr
    * @generated from field: string error_field = 4;
    */
   errorField: string;
+
+  /**
+   * True when the product had been created earlier by a request with the same request_id (a re-run import).
+   *
+   * @generated from field: bool replayed = 5;
+   */
+  replayed: boolean;
 };
 
 /**

@@ -1,0 +1,137 @@
+import {
+  createPlatform,
+  type EventConsumer,
+  type Logger,
+  type OutboxRelay,
+  type Platform,
+  type RunningService,
+  type ServiceDefinition,
+  startOutboxRelay,
+} from "@shop/platform";
+import { Redis } from "ioredis";
+import { type InventoryConfig, loadInventoryConfig } from "./config.js";
+import { type Clock, systemClock } from "./domain/clock.js";
+import { outboxEntryToEvent, startSellerStockConsumer } from "./events.js";
+import { type ExpirySweeper, startExpirySweeper } from "./expiry-sweeper.js";
+import { createLedgerRebuild, type LedgerRebuild } from "./ledger-rebuild.js";
+import { inventoryRoutes } from "./service.js";
+import { createRedisOutboxSource } from "./store/redis-outbox-source.js";
+import { createStockStore, type StockStore } from "./store/stock-store.js";
+
+export interface InventoryOptions {
+  platform: Platform;
+  config: InventoryConfig;
+  /** Time for expiry; tests pass a manual clock. Default: the system clock. */
+  clock?: Clock;
+}
+
+/** A wired inventory: its service definition for `serve`, plus handles tests and operators need. */
+export interface Inventory {
+  definition: ServiceDefinition;
+  store: StockStore;
+  sweeper: ExpirySweeper;
+  relay: OutboxRelay;
+  consumer: EventConsumer;
+  rebuild: LedgerRebuild;
+  redis: Redis;
+  /** Resolves once every event written so far is on JetStream. */
+  outboxDrained(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Builds the inventory on a platform: Redis connection and scripts, the outbox relay, the expiry sweeper, the
+ * seller-stock consumer and the Connect routes. Everything it started stops in the definition's shutdown hooks.
+ */
+export async function createInventory(options: InventoryOptions): Promise<Inventory> {
+  const { platform, config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger: Logger = platform.logger;
+  const namespace = config.SHOP_NAMESPACE;
+  const retentionMs = config.SHOP_INVENTORY_RETENTION_HOURS * 3_600_000;
+
+  // Few retries per command: a caller waiting on a dead Redis gets Unavailable quickly; auto-pipelining batches the
+  // scripts of concurrent requests into one write.
+  const redis = new Redis(config.SHOP_REDIS_URL, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  redis.on("error", (err) => logger.debug({ err }, "redis connection error"));
+  // A script that finds Redis emptied starts the rebuild; callers get Unavailable until it restored the state.
+  let onStateLost = () => {};
+  const store = createStockStore({
+    redis,
+    prefix: config.SHOP_REDIS_PREFIX,
+    clock,
+    retentionMs,
+    onStateLost: () => onStateLost(),
+  });
+  const rebuild = createLedgerRebuild({
+    js: platform.js,
+    jsm: platform.jsm,
+    namespace,
+    store,
+    clock,
+    retentionMs,
+    logger,
+  });
+  onStateLost = () => rebuild.start("Redis lost the inventory state");
+
+  const source = createRedisOutboxSource({
+    redis,
+    keys: store.keys,
+    logger,
+    toEvent: (entry) => outboxEntryToEvent(entry, namespace, config.SHOP_REDIS_PREFIX),
+  });
+  const relay = startOutboxRelay({ source, publisher: platform.events, logger });
+  const sweeper = startExpirySweeper({ store, intervalMs: config.SHOP_INVENTORY_SWEEP_INTERVAL_MS, logger });
+  // Before the consumer starts: levels it applies must land on restored state, not on an emptied Redis.
+  await rebuild.ensureState().catch((err) => logger.error({ err }, "cannot check the inventory state in Redis"));
+  const consumer = await startSellerStockConsumer({
+    js: platform.js,
+    jsm: platform.jsm,
+    namespace,
+    logger,
+    store,
+    awaitRestore: (timeoutMs) => rebuild.idle(timeoutMs),
+  });
+
+  const definition: ServiceDefinition = {
+    name: "inventory",
+    routes: inventoryRoutes({
+      store,
+      rebuild,
+      logger,
+      defaultTtlMs: config.SHOP_INVENTORY_DEFAULT_TTL_SECONDS * 1_000,
+    }),
+    isReady: () => redis.status === "ready" && !rebuild.running,
+    onShutdown: [
+      () => consumer.stop(),
+      () => sweeper.stop(),
+      // The relay finishes the batch in hand; what is left waits in the outbox for the next start.
+      () => relay.stop(),
+      () => source.close(),
+      async () => {
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    ],
+  };
+
+  return {
+    definition,
+    store,
+    sweeper,
+    relay,
+    consumer,
+    rebuild,
+    redis,
+    outboxDrained: (timeoutMs) => relay.drained(timeoutMs),
+  };
+}
+
+/** Starts the inventory from environment variables, as `main.ts` and the local stack launcher do. */
+export async function startInventory(
+  options: { env?: Record<string, string | undefined>; clock?: Clock } = {},
+): Promise<{ running: RunningService; inventory: Inventory; platform: Platform }> {
+  const config = loadInventoryConfig(options.env ?? process.env);
+  const platform = await createPlatform("inventory", config);
+  const inventory = await createInventory({ platform, config, clock: options.clock });
+  const running = await platform.serve(inventory.definition);
+  return { running, inventory, platform };
+}

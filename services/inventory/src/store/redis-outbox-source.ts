@@ -1,0 +1,116 @@
+import { randomUUID } from "node:crypto";
+import type { EncodedEvent, Logger, OutboxBatch, OutboxSource } from "@shop/platform";
+import type { Redis } from "ioredis";
+import type { InventoryKeys } from "./inventory-keys.js";
+import { defineInventoryScripts } from "./inventory-scripts.js";
+
+/** One entry of the outbox stream, as the scripts wrote it. */
+export interface OutboxEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+export interface RedisOutboxSource extends OutboxSource {
+  /** Gives up the relay lease and closes the blocking connection. */
+  close(): Promise<void>;
+}
+
+export interface RedisOutboxSourceOptions {
+  redis: Redis;
+  keys: InventoryKeys;
+  /** Turns an entry into the event to publish (the scripts cannot encode protobuf, so this happens here). */
+  toEvent: (entry: OutboxEntry) => EncodedEvent;
+  logger: Logger;
+  /** How long a relay keeps the lease without renewing it; another replica takes over after that. Default 15 s. */
+  leaseMs?: number;
+}
+
+type StreamEntries = Array<[string, string[]]>;
+
+function entryOf([id, flat]: [string, string[]]): OutboxEntry {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  return { id, fields };
+}
+
+/**
+ * The outbox is a Redis stream the Lua scripts append to in the same step as the state change. One relay at a time
+ * (a lease) claims the oldest entries in order, and deletes them once JetStream acknowledged them; while NATS is
+ * down they simply stay in the stream.
+ */
+export function createRedisOutboxSource(options: RedisOutboxSourceOptions): RedisOutboxSource {
+  const { redis, keys, logger } = options;
+  const leaseMs = options.leaseMs ?? 15_000;
+  const token = randomUUID();
+  const run = defineInventoryScripts(redis);
+  // XREAD BLOCK occupies a connection, so waiting for work gets its own.
+  const blocking = redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: 1 });
+  blocking.on("error", (err) => logger.debug({ err }, "outbox: waiting connection error"));
+  let lastSeenId = "0-0";
+  let lockedOut = false;
+
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  return {
+    async claim(limit): Promise<OutboxBatch | undefined> {
+      const entries = (await run(
+        "outboxClaim",
+        [keys.outboxLease, keys.outbox],
+        [token, leaseMs, limit],
+      )) as StreamEntries | null;
+      lockedOut = entries === null;
+      if (entries === null || entries.length === 0) return undefined;
+      const ids: string[] = [];
+      const events: EncodedEvent[] = [];
+      const unreadable: OutboxEntry[] = [];
+      for (const raw of entries) {
+        const entry = entryOf(raw);
+        ids.push(entry.id);
+        try {
+          events.push(options.toEvent(entry));
+        } catch (err) {
+          unreadable.push(entry);
+          logger.error({ err, entry }, "outbox: unreadable entry moved to the outbox dead stream");
+        }
+      }
+      lastSeenId = ids.at(-1) ?? lastSeenId;
+      return {
+        events,
+        async markPublished() {
+          const pipeline = redis.pipeline();
+          for (const entry of unreadable)
+            pipeline.xadd(`${keys.outbox}:dead`, "*", ...Object.entries(entry.fields).flat());
+          pipeline.xdel(keys.outbox, ...ids);
+          await pipeline.exec();
+        },
+        // Entries stay in the stream and the lease stays ours, so the retry publishes them in the same order.
+        async abandon() {},
+      };
+    },
+
+    async waitForWork(timeoutMs, signal) {
+      if (signal.aborted) return;
+      if (lockedOut) return sleep(timeoutMs, signal);
+      if (blocking.status === "wait") await blocking.connect();
+      const onAbort = () => blocking.disconnect();
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        await blocking.xread("COUNT", 1, "BLOCK", Math.max(1, timeoutMs), "STREAMS", keys.outbox, lastSeenId);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    },
+
+    async close() {
+      blocking.disconnect();
+      await run("outboxRelease", [keys.outboxLease], [token]).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { create } from "@bufbuild/protobuf";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ProductSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
+import { contractStreams, createEventPublisher, type EventPublisher, ensureStreams } from "@shop/platform";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOutboxSource } from "../src/index.js";
+import {
+  inParallel,
+  orderingProblems,
+  type ProductsHarness,
+  silentLogger,
+  startProductsHarness,
+  waitFor,
+} from "./support/products-harness.js";
+
+let h: ProductsHarness;
+
+beforeAll(async () => {
+  h = await startProductsHarness();
+});
+afterAll(() => h?.cleanup());
+
+let serial = 0;
+const newProduct = () => {
+  const n = ++serial;
+  return create(ProductSchema, {
+    title: `Relay product ${n}`,
+    price: { currencyCode: "EUR", amountMinor: BigInt(100 + n) },
+    variants: [{ sku: `RELAY-${n}` }],
+  });
+};
+
+/** Creates products, then updates each one `updates` times, so every product has a run of versions to keep in order. */
+async function writeProducts(count: number, updates: number): Promise<string[]> {
+  const created = await inParallel(count, 20, () => h.seller.createProduct({ product: newProduct() }));
+  await inParallel(count, 20, async (i) => {
+    let product = created[i];
+    for (let u = 0; u < updates && product; u++) {
+      product = await h.seller.updateProduct({
+        product: { ...product, title: `${product.title} (edit ${u + 1})` },
+        updateMask: { paths: ["title"] },
+      });
+    }
+  });
+  return created.map((product) => product.id);
+}
+
+/** A publisher that counts what it sends and how often JetStream answered "duplicate". */
+function countingPublisher(inner: EventPublisher) {
+  const counts = { attempts: 0, duplicates: 0 };
+  const publisher: EventPublisher = {
+    publish: inner.publish,
+    async publishEncoded(event, options) {
+      counts.attempts++;
+      const ack = await inner.publishEncoded(event, options);
+      if (ack.duplicate) counts.duplicates++;
+      return ack;
+    },
+  };
+  return { publisher, counts };
+}
+
+async function expectStreamMatchesOutbox(nc?: NatsConnection) {
+  const events = await h.readStream("PRODUCTS", nc);
+  const { total, unpublished } = await h.outboxCounts();
+  expect(unpublished).toBe(0);
+  expect(orderingProblems(events)).toEqual({ duplicates: [], outOfOrder: [] });
+  expect(events.length).toBe(total);
+  return events;
+}
+
+describe("outbox relay", () => {
+  it("publishes every committed write once, in per-product order", async () => {
+    const relay = h.startRelay();
+    await writeProducts(20, 2);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    await relay.stop();
+    await expectStreamMatchesOutbox();
+  });
+
+  it("republishes a batch after the relay is killed mid-batch, and JetStream stores each event once", async () => {
+    await writeProducts(100, 2);
+    const before = await h.outboxCounts();
+    expect(before.unpublished).toBe(300);
+    const fixture = fileURLToPath(new URL("./fixtures/relay-process.ts", import.meta.url));
+    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", fixture], {
+      env: {
+        ...process.env,
+        ...h.env.serviceEnv,
+        SHOP_DATABASE_URL: h.env.postgresSchemaUrl,
+        BATCH_SIZE: "100",
+        HANG_AFTER: "150",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    try {
+      const [line] = (await new Promise<string[]>((resolve) => lines.once("line", (l) => resolve([l])))) as string[];
+      expect(line).toBe("hung after 150");
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    }
+    // The first batch was marked sent; the second (50 of 100 published) rolled back with the dead connection.
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 200);
+    const { publisher, counts } = countingPublisher(createEventPublisher(h.js, h.env.namespace));
+    const relay = h.startRelay({ publisher });
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    await relay.stop();
+    expect(counts.attempts).toBe(200);
+    expect(counts.duplicates).toBe(50);
+    await expectStreamMatchesOutbox();
+  });
+
+  it("runs two relays together without duplicates or gaps (one publishes at a time)", async () => {
+    const { publisher, counts } = countingPublisher(createEventPublisher(h.js, h.env.namespace));
+    const before = await h.outboxCounts();
+    const relays = [h.startRelay({ publisher, batchSize: 16 }), h.startRelay({ publisher, batchSize: 16 })];
+    await writeProducts(150, 2);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    for (const relay of relays) await relay.stop();
+    const after = await h.outboxCounts();
+    expect(counts.attempts).toBe(after.total - before.total);
+    expect(counts.duplicates).toBe(0);
+    await expectStreamMatchesOutbox();
+  });
+
+  it("prunes published rows after the retention period and keeps unpublished ones", async () => {
+    const relay = h.startRelay();
+    await writeProducts(3, 0);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    await relay.stop();
+    const source = createOutboxSource({
+      pool: h.database.pool,
+      connectionString: h.env.postgresSchemaUrl,
+      logger: silentLogger,
+      retentionMs: 0,
+      pruneEveryMs: 0,
+    });
+    await writeProducts(1, 0);
+    expect(await source.prune()).toBeGreaterThan(0);
+    expect(await h.outboxCounts()).toEqual({ total: 1, unpublished: 1 });
+    await source.close();
+  });
+});
+
+/** A NATS server of this test's own, so it can be stopped and started without touching the shared one. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startNatsServer(port: number, storeDir: string): Promise<ChildProcess> {
+  const child = spawn("/usr/sbin/nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+    stdio: "ignore",
+  });
+  return waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect({ host: "127.0.0.1", port }, () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+      }),
+    10_000,
+  ).then(() => child);
+}
+
+async function stopNatsServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+describe("NATS outage", () => {
+  it("accepts 1,000 writes while NATS is down and publishes all of them once when it is back", async () => {
+    const port = await freePort();
+    const storeDir = mkdtempSync(join(tmpdir(), "shop-products-nats-"));
+    let natsServer = await startNatsServer(port, storeDir);
+    const nc = await connect({
+      servers: `nats://127.0.0.1:${port}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    try {
+      await ensureStreams(await jetstreamManager(nc), contractStreams(h.env.namespace));
+      const relay = h.startRelay({ publisher: createEventPublisher(jetstream(nc), h.env.namespace), retryMs: 50 });
+      await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+      const alreadyInStream = (await h.readStream("PRODUCTS", nc)).length;
+
+      await stopNatsServer(natsServer);
+      const ids = await writeProducts(1_000, 0);
+      expect(new Set(ids).size).toBe(1_000);
+      expect((await h.outboxCounts()).unpublished).toBeGreaterThan(0);
+
+      natsServer = await startNatsServer(port, storeDir);
+      await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 60_000);
+      await relay.stop();
+      const events = await h.readStream("PRODUCTS", nc);
+      const created = events.slice(alreadyInStream).filter((e) => e.typeName === "shop.products.v1.ProductCreated");
+      expect(created.map((e) => e.aggregateId).sort()).toEqual([...ids].sort());
+      expect(orderingProblems(events)).toEqual({ duplicates: [], outOfOrder: [] });
+    } finally {
+      await nc.close();
+      await stopNatsServer(natsServer);
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
