@@ -22,10 +22,18 @@ const nextSteps: Partial<Record<Code, string>> = {
   [Code.DeadlineExceeded]: "the platform is slow to answer; retry, or check its health at /readyz",
 };
 
+/** fetch reports a refused connection as a TypeError ("fetch failed"); for the user that is an unreachable platform. */
+function unreachable(err: unknown): ConnectError | undefined {
+  const cause = err instanceof ConnectError ? err.cause : err;
+  if (!(cause instanceof TypeError) || !/fetch failed/.test(cause.message)) return undefined;
+  const code = (cause.cause as NodeJS.ErrnoException | undefined)?.code;
+  return new ConnectError(`cannot reach the platform${code ? ` (${code})` : ""}`, Code.Unavailable);
+}
+
 /** One line saying what went wrong and one saying what to do next. */
 export function describeError(err: unknown): { message: string; exit: number } {
   if (isUsageError(err)) return { message: `error: ${err.message}`, exit: exitCode.usage };
-  const connectError = ConnectError.from(err);
+  const connectError = unreachable(err) ?? ConnectError.from(err);
   const hint = nextSteps[connectError.code];
   const message = `error: ${connectError.rawMessage} (${Code[connectError.code]})${hint ? `\nhint: ${hint}` : ""}`;
   return { message, exit: exitCode.failed };
