@@ -18,7 +18,10 @@ const services = [
   { name: "search", port: 8082 },
   { name: "orders", port: 8084 },
   { name: "gateway", port: 8080 },
-].filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")));
+]
+  .filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")))
+  // SHOP_SERVICES=products,gateway runs a subset, e.g. while another service runs elsewhere or under a debugger.
+  .filter((service) => !process.env.SHOP_SERVICES || process.env.SHOP_SERVICES.split(",").includes(service.name));
 
 /** A secret kept in .shop-data so restarts keep the same operator key and token secret. */
 function persistentSecret(file: string, make: () => string): { value: string; created: boolean } {

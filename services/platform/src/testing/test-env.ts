@@ -47,28 +47,31 @@ export async function createTestEnv(): Promise<TestEnv> {
       SHOP_REDIS_PREFIX: `${namespace}:`,
       SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "silent",
     },
-    async cleanup() {
-      const client = new pg.Client({ connectionString: servers.postgresUrl });
-      await client.connect();
-      await client.query(`drop schema if exists "${schema}" cascade`);
-      await client.end();
-
-      const nc = await connect({ servers: servers.natsUrl });
-      const jsm = await jetstreamManager(nc);
-      for await (const name of jsm.streams.names()) {
-        if (name.startsWith(`${namespace}_`) || name.startsWith(`KV_${namespace}`)) await jsm.streams.delete(name);
-      }
-      await nc.close();
-
-      const redis = new Redis(servers.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-      await redis.connect();
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${namespace}:*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-      redis.disconnect();
-    },
+    cleanup: () => cleanupNamespace(servers, namespace),
   };
+}
+
+/** Drops the namespace's Postgres schema, its streams (and KV buckets) and its Redis keys. */
+export async function cleanupNamespace(servers: TestServers, namespace: string): Promise<void> {
+  const client = new pg.Client({ connectionString: servers.postgresUrl });
+  await client.connect();
+  await client.query(`drop schema if exists "${namespace}" cascade`);
+  await client.end();
+
+  const nc = await connect({ servers: servers.natsUrl });
+  const jsm = await jetstreamManager(nc);
+  for await (const name of jsm.streams.names()) {
+    if (name.startsWith(`${namespace}_`) || name.startsWith(`KV_${namespace}`)) await jsm.streams.delete(name);
+  }
+  await nc.close();
+
+  const redis = new Redis(servers.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await redis.connect();
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${namespace}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== "0");
+  redis.disconnect();
 }
