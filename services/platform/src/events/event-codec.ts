@@ -2,8 +2,7 @@ import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufb
 import { metaOf } from "./event-meta.js";
 import { eventSubject } from "./event-subjects.js";
 
-/** Header naming the event's protobuf type, so one subject can carry several event types. */
-export const eventTypeHeader = "Shop-Event-Type";
+export { eventTypeHeader } from "@shop/sdk";
 
 /** An event ready for the wire or the outbox: subject, protobuf bytes, type name and dedup id. */
 export interface EncodedEvent {
