@@ -13,6 +13,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // One OpenSearch node per run (or OPENSEARCH_URL), shared by every suite that needs it.
+    globalSetup: ["./test/support/opensearch/opensearch-node.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

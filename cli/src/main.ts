@@ -8,6 +8,7 @@ import { registerLogin } from "./login.js";
 import { registerMigrate } from "./migrate.js";
 import { registerProducts } from "./products.js";
 import { registerReservations } from "./reservations.js";
+import { registerSearch } from "./search.js";
 import { registerStock } from "./stock.js";
 
 /** Each noun registers its verbs; one file per noun. */
@@ -18,6 +19,7 @@ const nouns: Array<(program: Command) => void> = [
   registerStock,
   registerReservations,
   registerInventory,
+  registerSearch,
   registerKeys,
   registerMigrate,
   registerCompletion,

@@ -58,7 +58,7 @@ export declare type SearchFilter = Message<"shop.search.v1.SearchFilter"> & {
   currencyCode: string;
 
   /**
-   * Any of these collections.
+   * Any of these collections, by id or by handle (e.g. "kitchen").
    *
    * @generated from field: repeated string collection_ids = 4;
    */

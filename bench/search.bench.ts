@@ -1,0 +1,287 @@
+// Search: 100k generated products published as contract events on NATS and built into each backend by the service
+// itself (replay), then a query mix (text, typos, prefixes, filters, sorts, facets) measured
+//   - embedded, in process (the read model, no RPC)      vs a linear scan and vs MiniSearch, same queries;
+//   - embedded over Connect (1 and 8 at once)              vs embedded in process: the RPC layer's cost;
+//   - OpenSearch over Connect                              vs the raw backend call (client → node) in process;
+// RPC load comes from a separate process (search-load-client.ts), as real clients would.
+// plus event → searchable delay (p50/p99) while stock changes flow, build times and index memory.
+// SHOP_BENCH_SEARCH_PRODUCTS (default 100000) scales the catalog; OPENSEARCH_URL or the Maven launcher provides the
+// OpenSearch node (skipped without java/mvn).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
+import { create, type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Client as OpenSearchClient } from "@opensearch-project/opensearch";
+import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
+import {
+  CollectionChangedSchema,
+  ProductCreatedSchema,
+  ProductUpdatedSchema,
+} from "@shop/contracts/shop/products/v1/events_pb.js";
+import type { CatalogProduct } from "@shop/contracts/shop/search/v1/search_pb.js";
+import {
+  type SearchProductsRequest,
+  SearchProductsRequestSchema,
+} from "@shop/contracts/shop/search/v1/search_service_pb.js";
+import { contractStreams, createEventPublisher, createLogger, ensureStreams, newEventMeta } from "@shop/platform";
+import { createTestEnv, startTestService } from "@shop/platform/testing";
+import {
+  type CatalogEvent,
+  CatalogProjection,
+  createSearchService,
+  opensearchAlias,
+  prepareSearch,
+} from "@shop/search";
+import { openSearchForTests } from "../test/support/opensearch/opensearch-node.js";
+import { type Comparison, type Measurement, measure, report } from "./harness.js";
+import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
+import { generateCatalog, generateQueries } from "./search-catalog.js";
+
+const benchDir = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
+const productCount = Number(process.env.SHOP_BENCH_SEARCH_PRODUCTS ?? 100_000);
+const logger = createLogger("search-bench", process.env.SHOP_LOG_LEVEL ?? "silent");
+
+v8.setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+const heapBytes = () => {
+  gc();
+  gc();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+};
+
+const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+/** Runs the query mix against `url` from a separate process (bench/search-load-client.ts), `concurrency` at a time. */
+function fromOtherProcess(url: string, queriesFile: string, concurrency: number, label: string): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(benchDir, "search-load-client.ts"), url, queriesFile, String(concurrency), label],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Measurement) : reject(new Error(`load client exited ${code}`)),
+    );
+  });
+}
+
+/** Mean SearchProducts time inside the server (platform interceptors + handler), from its /metrics histogram. */
+async function serverSideMeanMs(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const value = (suffix: string) =>
+    Number(
+      new RegExp(`rpc_server_duration_seconds_${suffix}\\{[^}]*SearchProducts",code="ok"\\} (\\S+)`).exec(text)?.[1] ??
+        0,
+    );
+  return (value("sum") / Math.max(1, value("count"))) * 1000;
+}
+
+/** Closed loop, one query at a time: latency without queueing in this single-threaded process. */
+const sequential = (label: string, op: (i: number) => Promise<unknown>) =>
+  measure({ label, op: (_, i) => op(i), concurrency: 1 });
+
+export default async function searchBench(): Promise<void> {
+  const started = Date.now();
+  const catalog = generateCatalog(productCount);
+  const queries: SearchProductsRequest[] = generateQueries(catalog, 1_000).map((q) =>
+    create(SearchProductsRequestSchema, q),
+  );
+  const prepared = queries.map((q) => prepareSearch(q).query);
+  const scratch = mkdtempSync(join(tmpdir(), "search-bench-"));
+  const queriesFile = join(scratch, "queries.json");
+  writeFileSync(queriesFile, JSON.stringify(queries.map((q) => toJson(SearchProductsRequestSchema, q))));
+  const extra: Record<string, unknown> = { products: productCount, skus: catalog.stock.length };
+  const comparisons: Comparison[] = [];
+  // Versions of the products and SKUs the delay probes change, and how many probes ran (words stay unique).
+  const stockVersions = new Map<string, number>();
+  const productVersions = new Map<string, number>();
+  let probes = 0;
+
+  // The event history on NATS, as the products and inventory services would have written it.
+  const env = await createTestEnv();
+  const nc = await connect({ servers: env.natsUrl });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, contractStreams(env.namespace));
+  const publisher = createEventPublisher(js, env.namespace);
+  const publish = <Desc extends DescMessage>(schema: Desc, event: MessageShape<Desc>) =>
+    publisher.publish(schema, event);
+  const history: Array<[DescMessage, CatalogEvent]> = [
+    ...catalog.collections.map((event): [DescMessage, CatalogEvent] => [CollectionChangedSchema, event]),
+    ...catalog.products.map((event): [DescMessage, CatalogEvent] => [ProductCreatedSchema, event]),
+    ...catalog.stock.map((event): [DescMessage, CatalogEvent] => [StockChangedSchema, event]),
+  ];
+  let t0 = performance.now();
+  for (let i = 0; i < history.length; i += 1_000) {
+    await Promise.all(history.slice(i, i + 1_000).map(([schema, event]) => publish(schema, event as never)));
+  }
+  extra.publishHistorySeconds = (performance.now() - t0) / 1000;
+
+  // Baselines, built from the same events.
+  const projection = new CatalogProjection();
+  for (const [, event] of history) projection.apply(event);
+  const products: CatalogProduct[] = [...projection.listedProducts()];
+  const linear = createLinearScan(products);
+  t0 = performance.now();
+  const mini = process.env.SHOP_BENCH_SEARCH_MINISEARCH === "0" ? undefined : createMiniSearchBaseline(products);
+  extra.minisearchBuildSeconds = (performance.now() - t0) / 1000;
+
+  // Embedded: the service builds its catalog from the streams, as at every start.
+  const heapBefore = heapBytes();
+  t0 = performance.now();
+  const embedded = await createSearchService({
+    js,
+    jsm,
+    namespace: env.namespace,
+    logger,
+    backend: "embedded",
+    consumerName: "bench-embedded",
+  });
+  const embeddedServer = await startTestService(embedded.definition);
+  const built = await embedded.ready;
+  extra.embeddedBuildSeconds = (performance.now() - t0) / 1000;
+  extra.embeddedReplayEventsPerSecond = built.applied / (extra.embeddedBuildSeconds as number);
+  extra.embeddedReadModelHeapMB = (heapBytes() - heapBefore) / 1e6;
+  extra.embeddedIndexStructuresMB = (await embedded.readModel.stats()).bytes / 1e6;
+
+  const embeddedInProcess = await sequential("embedded, in process", (i) =>
+    embedded.readModel.search(queries[i % queries.length] as SearchProductsRequest),
+  );
+  const linearScan = await sequential("linear scan", async (i) =>
+    linear.search(prepared[i % prepared.length] as never),
+  );
+  comparisons.push({ name: "embedded vs scan", subject: embeddedInProcess, baseline: linearScan });
+  if (mini) {
+    const miniSearch = await sequential("MiniSearch + same filters", async (i) =>
+      mini.search(prepared[i % prepared.length] as never),
+    );
+    comparisons.push({ name: "embedded vs MiniSearch", subject: embeddedInProcess, baseline: miniSearch });
+  }
+  const embeddedRpc = await fromOtherProcess(embeddedServer.url, queriesFile, 1, "embedded over Connect");
+  comparisons.push({ name: "embedded RPC", subject: embeddedRpc, baseline: embeddedInProcess });
+  extra.embeddedRpcServerSideMeanMs = await serverSideMeanMs(embeddedServer.url);
+  const embeddedRpc8 = await fromOtherProcess(embeddedServer.url, queriesFile, 8, "embedded over Connect, 8 at once");
+  comparisons.push({ name: "embedded RPC x8", subject: embeddedRpc8, baseline: embeddedInProcess });
+
+  const embeddedDelay = await eventToSearchable(embedded.readModel.search, 1);
+  extra.embeddedEventToSearchableP50Ms = embeddedDelay.p50;
+  extra.embeddedEventToSearchableP99Ms = embeddedDelay.p99;
+  extra.embeddedDelaySamples = embeddedDelay.samples;
+  await embeddedServer.shutdown();
+
+  // OpenSearch: the same service and events, indexed into a real node.
+  const node = await openSearchForTests().catch((err: unknown) => {
+    console.error(`OpenSearch skipped: ${(err as Error).message}`);
+    return undefined;
+  });
+  if (node) {
+    t0 = performance.now();
+    const openSearch = await createSearchService({
+      js,
+      jsm,
+      namespace: env.namespace,
+      logger,
+      backend: "opensearch",
+      opensearchUrl: node.url,
+      consumerName: "bench-opensearch",
+    });
+    const server = await startTestService(openSearch.definition);
+    await openSearch.ready;
+    extra.opensearchBuildSeconds = (performance.now() - t0) / 1000;
+    extra.opensearchStoreMB = (await openSearch.readModel.stats()).bytes / 1e6;
+    const raw: Measurement = await sequential("OpenSearch backend, in process", (i) =>
+      openSearch.readModel.search(queries[i % queries.length] as SearchProductsRequest),
+    );
+    const rpc = await fromOtherProcess(server.url, queriesFile, 1, "OpenSearch over Connect");
+    comparisons.push({ name: "OpenSearch RPC", subject: rpc, baseline: raw });
+    comparisons.push({ name: "OpenSearch vs embedded", subject: raw, baseline: embeddedInProcess });
+    const delay = await eventToSearchable(openSearch.readModel.search, 10);
+    extra.opensearchEventToSearchableP50Ms = delay.p50;
+    extra.opensearchEventToSearchableP99Ms = delay.p99;
+    await server.shutdown();
+    const admin = new OpenSearchClient({ node: node.url });
+    await admin.indices.delete({ index: `${opensearchAlias(env.namespace)}*`, ignore_unavailable: true });
+    await admin.close();
+    await node.stop();
+  }
+
+  extra.totalSeconds = (Date.now() - started) / 1000;
+  report({ benchmark: "search", comparisons, extra });
+  await nc.close();
+  await env.cleanup();
+  rmSync(scratch, { recursive: true, force: true });
+
+  /**
+   * While stock changes flow (about 1000 a second), a product is renamed every 20 ms to carry a new word; the delay
+   * is from just before the publish until a search for that word finds it (polled every `pollMs`).
+   */
+  async function eventToSearchable(
+    search: (request: SearchProductsRequest) => Promise<{ hits: Array<{ product?: CatalogProduct }> }>,
+    pollMs: number,
+  ): Promise<{ p50: number; p99: number; samples: number }> {
+    const durationMs = Number(process.env.SHOP_BENCH_DURATION_MS ?? 5_000);
+    let flowing = true;
+    const flow = (async () => {
+      let n = 0;
+      while (flowing) {
+        const batch = Array.from({ length: 20 }, () => {
+          const level = catalog.stock[(n++ * 7919) % catalog.stock.length]?.level;
+          const sku = level?.sku ?? "";
+          const version = (stockVersions.get(sku) ?? 1) + 1;
+          stockVersions.set(sku, version);
+          return publish(
+            StockChangedSchema,
+            create(StockChangedSchema, {
+              meta: newEventMeta(sku, version),
+              level: { sku, available: BigInt(n % 40), onHand: BigInt(n % 40), version: BigInt(version) },
+            }),
+          );
+        });
+        await Promise.all(batch);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const delays: number[] = [];
+    const deadline = Date.now() + durationMs;
+    while (Date.now() < deadline) {
+      // Probes continue across backends: the second service replays the first one's renames from the stream.
+      const probe = probes++;
+      const original = catalog.products[(probe * 104_729) % catalog.products.length]?.product;
+      if (!original) break;
+      const version = (productVersions.get(original.id) ?? 1) + 1;
+      productVersions.set(original.id, version);
+      // Three characters: no typo tolerance applies, and no other probe's word starts with it.
+      const word = `q${alphabet[Math.floor(probe / alphabet.length) % alphabet.length]}${alphabet[probe % alphabet.length]}`;
+      const event = create(ProductUpdatedSchema, {
+        meta: newEventMeta(original.id, version),
+        product: { ...original, title: `${original.title} ${word}`, updateTime: timestampFromMs(Date.now()) },
+      });
+      const request = create(SearchProductsRequestSchema, { query: word, pageSize: 100 });
+      const found = async () =>
+        (await search(request)).hits.some((hit) => hit.product?.id === original.id && hit.product.title.endsWith(word));
+      const sent = performance.now();
+      await publish(ProductUpdatedSchema, event);
+      while (!(await found())) await new Promise((resolve) => setTimeout(resolve, pollMs));
+      delays.push(performance.now() - sent);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    flowing = false;
+    await flow;
+    delays.sort((a, b) => a - b);
+    return { p50: percentile(delays, 0.5), p99: percentile(delays, 0.99), samples: delays.length };
+  }
+}

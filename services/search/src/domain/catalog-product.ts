@@ -1,0 +1,76 @@
+import { create } from "@bufbuild/protobuf";
+import type { Money } from "@shop/contracts/shop/common/v1/money_pb.js";
+import { type Product, ProductStatus } from "@shop/contracts/shop/products/v1/product_pb.js";
+import { type CatalogProduct, CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
+
+/** Customers see active products; drafts are the seller's, archived ones are gone. Unset status counts as active. */
+export function isListed(product: Product): boolean {
+  return product.status === ProductStatus.ACTIVE || product.status === ProductStatus.UNSPECIFIED;
+}
+
+/** Lowest variant price in the product's currency (variants without a price take the product's). */
+function lowestPrice(product: Product): Money | undefined {
+  let lowest = product.price;
+  for (const variant of product.variants) {
+    const price = variant.price ?? product.price;
+    if (price === undefined || (lowest !== undefined && price.currencyCode !== lowest.currencyCode)) continue;
+    if (lowest === undefined || price.amountMinor < lowest.amountMinor) lowest = price;
+  }
+  return lowest;
+}
+
+/**
+ * The catalog view of a product, its stock still to be filled in by `applyStock`. It shares strings with the event it
+ * came from, so the read model holds one copy of the text.
+ */
+export function catalogProductOf(product: Product): CatalogProduct {
+  return create(CatalogProductSchema, {
+    id: product.id,
+    title: product.title,
+    description: product.description,
+    price: lowestPrice(product),
+    tags: product.tags,
+    attributes: product.attributes,
+    imageUrls: product.imageUrls,
+    collectionIds: product.collectionIds,
+    variants: product.variants.map((variant) => ({
+      sku: variant.sku,
+      title: variant.title,
+      price: variant.price ?? product.price,
+      options: variant.options,
+      available: 0n,
+    })),
+    available: 0n,
+    createTime: product.createTime,
+    updateTime: product.updateTime,
+  });
+}
+
+/**
+ * Sets each variant's remaining stock and the product's sum. Negative levels (oversold) show as 0. Returns whether
+ * anything changed, so an unchanged product is not rewritten to the index.
+ */
+export function applyStock(product: CatalogProduct, availableOf: (sku: string) => bigint | undefined): boolean {
+  let total = 0n;
+  let changed = false;
+  for (const variant of product.variants) {
+    const level = availableOf(variant.sku) ?? 0n;
+    const available = level > 0n ? level : 0n;
+    if (variant.available !== available) {
+      variant.available = available;
+      changed = true;
+    }
+    total += available;
+  }
+  if (product.available !== total) {
+    product.available = total;
+    changed = true;
+  }
+  return changed;
+}
+
+/** Creation time in epoch milliseconds: the key of the "newest" order (0 when unknown). */
+export function createTimeMs(product: CatalogProduct): number {
+  const time = product.createTime;
+  return time ? Number(time.seconds) * 1000 + Math.floor(time.nanos / 1e6) : 0;
+}

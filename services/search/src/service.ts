@@ -1,0 +1,52 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  type ReindexProgress,
+  ReindexProgressSchema,
+  type SearchService,
+} from "@shop/contracts/shop/search/v1/search_service_pb.js";
+import type { CatalogEventSource, CatalogReadModel, RebuildProgress } from "./catalog-read-model.js";
+
+/** The Connect implementation: every read goes to the read model; Reindex streams the rebuild's progress. */
+export function createSearchServiceImpl(deps: {
+  readModel: CatalogReadModel;
+  replay: CatalogEventSource;
+}): ServiceImpl<typeof SearchService> {
+  const { readModel, replay } = deps;
+  return {
+    searchProducts: (request) => readModel.search(request),
+    getProduct: (request) => readModel.getProduct(request.id),
+    listCollections: async (request) => readModel.listCollections(request),
+
+    async *reindex(): AsyncGenerator<ReindexProgress> {
+      const queue: RebuildProgress[] = [];
+      let wake: (() => void) | undefined;
+      let failure: { error: unknown } | undefined;
+      const push = (progress: RebuildProgress) => {
+        queue.push(progress);
+        wake?.();
+      };
+      // A rebuild outlives a caller that hangs up: it is the server's work, not the stream's.
+      readModel.rebuild(replay, push).then(push, (error: unknown) => {
+        failure = { error };
+        wake?.();
+      });
+      for (;;) {
+        for (let progress = queue.shift(); progress; progress = queue.shift()) {
+          yield create(ReindexProgressSchema, {
+            eventsApplied: BigInt(progress.applied),
+            eventsTotal: BigInt(progress.total),
+            indexVersion: progress.version,
+            done: progress.done,
+          });
+          if (progress.done) return;
+        }
+        if (failure) throw failure.error;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    },
+  };
+}

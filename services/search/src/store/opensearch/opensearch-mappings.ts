@@ -1,0 +1,61 @@
+import { toBinary } from "@bufbuild/protobuf";
+import { base64Encode } from "@bufbuild/protobuf/wire";
+import { type CatalogProduct, CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
+import { createTimeMs } from "../../domain/catalog-product.js";
+
+/**
+ * Settings and explicit mappings of every index version. The `shop_text` analyzer mirrors the embedded index's
+ * (domain/text-analysis.ts): standard tokenizer, lowercase, asciifolding, minimal_english (plural) stemming.
+ */
+export const catalogIndexBody = {
+  settings: {
+    number_of_shards: 1,
+    refresh_interval: "1s",
+    analysis: {
+      filter: { shop_plural_stemmer: { type: "stemmer", language: "minimal_english" } },
+      analyzer: {
+        shop_text: {
+          type: "custom",
+          tokenizer: "standard",
+          filter: ["lowercase", "asciifolding", "shop_plural_stemmer"],
+        },
+      },
+      normalizer: { shop_sort: { type: "custom", filter: ["lowercase", "asciifolding"] } },
+    },
+  },
+  mappings: {
+    dynamic: "strict",
+    dynamic_templates: [{ attributes_as_keywords: { path_match: "attributes.*", mapping: { type: "keyword" } } }],
+    properties: {
+      id: { type: "keyword" },
+      title: { type: "text", analyzer: "shop_text", fields: { sort: { type: "keyword", normalizer: "shop_sort" } } },
+      description: { type: "text", analyzer: "shop_text" },
+      tags: { type: "keyword", fields: { text: { type: "text", analyzer: "shop_text" } } },
+      attributes: { type: "object", dynamic: true },
+      collection_ids: { type: "keyword" },
+      price_minor: { type: "long" },
+      currency: { type: "keyword" },
+      available: { type: "long" },
+      create_time_ms: { type: "long" },
+      // The product as customers get it, returned with hits so no second lookup is needed; never searched.
+      product_pb: { type: "binary" },
+    },
+  },
+} as const;
+
+/** What is indexed for a product: the searchable fields and the product itself. */
+export function catalogDocument(product: CatalogProduct): Record<string, unknown> {
+  return {
+    id: product.id,
+    title: product.title,
+    description: product.description,
+    tags: product.tags,
+    attributes: product.attributes,
+    collection_ids: product.collectionIds,
+    price_minor: product.price ? Number(product.price.amountMinor) : 0,
+    currency: product.price?.currencyCode ?? "",
+    available: Number(product.available),
+    create_time_ms: createTimeMs(product),
+    product_pb: base64Encode(toBinary(CatalogProductSchema, product)),
+  };
+}

@@ -1,0 +1,159 @@
+// The catalog's way to customers, across services: a seller creates products and stock in the products service, its
+// outbox relays the events, the inventory turns seller stock into live levels, and search serves both — checked
+// through the SearchService and the `shop search` CLI.
+import { runCli } from "@shop/cli";
+import { SearchService } from "@shop/contracts/shop/search/v1/search_service_pb.js";
+import { createInventory, loadInventoryConfig } from "@shop/inventory";
+import { createLogger, createPlatform, type RunningService } from "@shop/platform";
+import { clientFor, startTestService, type TestKeys } from "@shop/platform/testing";
+import { type ProductsHarness, type RunningRelay, startProductsHarness } from "@shop/products/testing";
+import { createSearchService } from "@shop/search";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let h: ProductsHarness;
+let relay: RunningRelay;
+let inventory: RunningService;
+let search: RunningService & { keys: TestKeys };
+
+beforeAll(async () => {
+  h = await startProductsHarness();
+  relay = h.startRelay();
+  const config = loadInventoryConfig({ ...h.env.serviceEnv, SHOP_PORT: "0" });
+  const platform = await createPlatform("inventory", config, { logger: createLogger("inventory", "silent") });
+  inventory = await platform.serve((await createInventory({ platform, config })).definition);
+  const handle = await createSearchService({
+    js: h.js,
+    jsm: h.jsm,
+    namespace: h.env.namespace,
+    logger: createLogger("search", "silent"),
+    consumerName: "search-catalog-e2e",
+  });
+  search = await startTestService(handle.definition);
+  await handle.ready;
+});
+
+afterAll(async () => {
+  await search?.shutdown();
+  await inventory?.shutdown();
+  await relay?.stop();
+  await h?.cleanup();
+});
+
+async function eventually<T>(read: () => Promise<T>, until: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (until(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Runs `shop …` in-process against search, as an operator, and returns what it printed. */
+async function shop(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  process.env.SHOP_ENDPOINT = search.url;
+  process.env.SHOP_API_KEY = search.keys.operator;
+  process.env.SHOP_CONFIG = "/nonexistent/shop-cli-test.json";
+  let out = "";
+  let err = "";
+  const write = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => {
+    out += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => {
+    err += chunk;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await runCli(["node", "shop", ...args]), out, err };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+}
+
+const product = (title: string, sku: string, amountMinor: bigint, collectionIds: string[] = []) => ({
+  title,
+  description: `${title}, from the e2e catalog.`,
+  price: { currencyCode: "EUR", amountMinor },
+  variants: [{ sku, title: "Default" }],
+  tags: ["e2e"],
+  collectionIds,
+});
+
+describe("a product on its way from the seller to customers' searches", () => {
+  const customer = () => clientFor(SearchService, search.url);
+  let kitchenId = "";
+  let mugId = "";
+
+  it("is searchable with its live stock once the seller created it", async () => {
+    kitchenId = (await h.seller.createCollection({ collection: { title: "Kitchen", handle: "kitchen" } })).id;
+    const mug = await h.seller.createProduct({
+      product: product("Red Ceramic Mug", "E2E-MUG-1", 1250n, [kitchenId]),
+      initialStock: [{ sku: "E2E-MUG-1", quantity: 7n }],
+    });
+    mugId = mug.id;
+    await h.seller.createProduct({
+      product: product("Red Ceramic Vase", "E2E-VASE-1", 4500n, [kitchenId]),
+      initialStock: [{ sku: "E2E-VASE-1", quantity: 2n }],
+    });
+    await h.seller.createProduct({ product: product("Red Ceramic Bowl", "E2E-BOWL-1", 900n, [kitchenId]) });
+    const found = await eventually(
+      () => customer().searchProducts({ query: "red ceramic", filter: { inStockOnly: true } }),
+      (r) => r.hits.length === 2,
+    );
+    expect(found.hits.map((hit) => [hit.product?.title, hit.product?.available])).toEqual(
+      expect.arrayContaining([
+        ["Red Ceramic Mug", 7n],
+        ["Red Ceramic Vase", 2n],
+      ]),
+    );
+  });
+
+  it("follows the seller's stock changes", async () => {
+    await h.seller.setStock({ levels: [{ sku: "E2E-MUG-1", quantity: 0n }] });
+    await eventually(
+      () => customer().getProduct({ id: mugId }),
+      (p) => p.available === 0n,
+    );
+    await h.seller.setStock({ levels: [{ sku: "E2E-MUG-1", quantity: 5n }] });
+    await eventually(
+      () => customer().getProduct({ id: mugId }),
+      (p) => p.available === 5n,
+    );
+  });
+
+  it("answers `shop search` with a table and JSON, filtering by collection handle and price", async () => {
+    const args = ["red", "ceramic", "--collection", "kitchen", "--max-price", "20", "--currency", "EUR"];
+    const table = await shop("search", ...args, "--sort", "price-asc", "--in-stock");
+    expect(table.code).toBe(0);
+    expect(table.out.split("\n")[0]).toMatch(/^ID\s+TITLE\s+PRICE\s+STOCK$/);
+    expect(table.out).toMatch(/Red Ceramic Mug\s+12\.50 EUR\s+5/);
+    expect(table.out).not.toMatch(/Vase|Bowl/);
+    const json = JSON.parse((await shop("search", ...args, "--sort", "price-asc", "--json")).out);
+    expect(json.hits.map((hit: { product: { title: string } }) => hit.product.title)).toEqual([
+      "Red Ceramic Bowl",
+      "Red Ceramic Mug",
+    ]);
+    expect((await shop("search", "mug", "--max-price", "20")).code).toBe(1);
+  });
+
+  it("rebuilds with `shop search reindex` and keeps the same results", async () => {
+    const before = await customer().searchProducts({ query: "ceramic" });
+    const reindexed = await shop("search", "reindex");
+    expect(reindexed.code).toBe(0);
+    expect(reindexed.err).toMatch(/index v\S+ is live; \d+ events replayed/);
+    const after = await customer().searchProducts({ query: "ceramic" });
+    expect(after.hits.map((hit) => hit.product?.id)).toEqual(before.hits.map((hit) => hit.product?.id));
+  });
+
+  it("drops an archived product from the results", async () => {
+    await h.seller.archiveProduct({ id: mugId });
+    await eventually(
+      () => customer().searchProducts({ query: "mug" }),
+      (r) => r.hits.length === 0,
+    );
+  });
+});
