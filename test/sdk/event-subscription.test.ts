@@ -1,26 +1,23 @@
 import { create } from "@bufbuild/protobuf";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   ProductCreatedSchema,
   ProductUpdatedSchema,
   StockLevelSetSchema,
 } from "@shop/contracts/shop/products/v1/events_pb.js";
-import { contractStreams, createEventPublisher, ensureStreams, newEventMeta } from "@shop/platform";
-import { createTestEnv, type TestEnv } from "@shop/platform/testing";
+import { newEventMeta } from "@shop/platform";
+import { createTestEnv, openTestJetStream, type TestEnv, type TestJetStream } from "@shop/platform/testing";
 import { isEvent, type ReceivedEvent, subscribeToEvents } from "@shop/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let env: TestEnv;
-let nats: NatsConnection;
+let stream: TestJetStream;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  nats = await connect({ servers: env.natsUrl });
-  await ensureStreams(await jetstreamManager(nats), contractStreams(env.namespace));
+  stream = await openTestJetStream(env);
 });
 afterAll(async () => {
-  await nats?.close();
+  await stream?.close();
   await env?.cleanup();
 });
 
@@ -39,7 +36,7 @@ async function take(iterator: AsyncIterator<ReceivedEvent>, count: number): Prom
 
 describe("SDK event subscriptions", () => {
   it("delivers typed events of the chosen types in stream order, skipping other types", async () => {
-    const publisher = createEventPublisher(jetstream(nats), env.namespace);
+    const publisher = stream.events;
     await publisher.publish(ProductCreatedSchema, created("p1", "Mug", 1));
     await publisher.publish(
       StockLevelSetSchema,
@@ -50,7 +47,7 @@ describe("SDK event subscriptions", () => {
       create(ProductUpdatedSchema, { meta: newEventMeta("p1", 2), product: { id: "p1", title: "Big mug" } }),
     );
 
-    const subscription = await subscribeToEvents(nats, {
+    const subscription = await subscribeToEvents(stream.nats, {
       events: [ProductCreatedSchema, ProductUpdatedSchema],
       namespace: env.namespace,
       from: "all",
@@ -64,10 +61,10 @@ describe("SDK event subscriptions", () => {
   });
 
   it("resumes after a sequence it has seen", async () => {
-    const publisher = createEventPublisher(jetstream(nats), env.namespace);
+    const publisher = stream.events;
     const first = await publisher.publish(ProductCreatedSchema, created("p2", "Bowl", 1));
     await publisher.publish(ProductCreatedSchema, created("p3", "Plate", 1));
-    const subscription = await subscribeToEvents(nats, {
+    const subscription = await subscribeToEvents(stream.nats, {
       events: [ProductCreatedSchema],
       namespace: env.namespace,
       from: { afterSequence: first.seq },
@@ -79,8 +76,8 @@ describe("SDK event subscriptions", () => {
 
   it("refuses event types from two streams in one subscription", async () => {
     const { StockChangedSchema } = await import("@shop/contracts/shop/inventory/v1/events_pb.js");
-    await expect(subscribeToEvents(nats, { events: [ProductCreatedSchema, StockChangedSchema] })).rejects.toThrow(
-      /one stream/,
-    );
+    await expect(
+      subscribeToEvents(stream.nats, { events: [ProductCreatedSchema, StockChangedSchema] }),
+    ).rejects.toThrow(/one stream/);
   });
 });

@@ -1,15 +1,8 @@
-import { createPlatform, exitOnSignals, isConfigError } from "@shop/platform";
+import { createPlatform, exitOnSignals, loadConfigOrExit } from "@shop/platform";
 import { loadGatewayConfig } from "./config.js";
 import { startGateway } from "./gateway.js";
 
-let config: ReturnType<typeof loadGatewayConfig>;
-try {
-  config = loadGatewayConfig();
-} catch (err) {
-  if (!isConfigError(err)) throw err;
-  process.stderr.write(`gateway: ${err.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit("gateway", loadGatewayConfig);
 const platform = await createPlatform("gateway", config);
 const gateway = await startGateway({
   port: config.SHOP_PORT || 8080,

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 
 type Response = ServerResponse | Http2ServerResponse;
@@ -20,15 +20,8 @@ export function writeProtocolError(
   extraHeaders: Record<string, string>,
 ): void {
   const headers: Record<string, string> = { ...extraHeaders };
-  if (contentType.startsWith("application/grpc-web")) {
-    headers["content-type"] = contentType;
-    headers["grpc-status"] = String(error.code);
-    headers["grpc-message"] = encodeURIComponent(error.rawMessage);
-    res.writeHead(200, headers).end();
-    return;
-  }
   if (contentType.startsWith("application/grpc")) {
-    // A trailers-only response: status in the headers, no body.
+    // gRPC and gRPC-web: a trailers-only response, the status in the headers and no body.
     headers["content-type"] = contentType;
     headers["grpc-status"] = String(error.code);
     headers["grpc-message"] = encodeURIComponent(error.rawMessage);
@@ -49,8 +42,4 @@ export function writeProtocolError(
   }
   headers["content-type"] = "application/json";
   res.writeHead(codeToHttpStatus(error.code), headers).end(body);
-}
-
-export function asConnectError(err: unknown): ConnectError {
-  return ConnectError.from(err);
 }

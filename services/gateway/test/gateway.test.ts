@@ -1,8 +1,15 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
 import { SearchService } from "@shop/contracts/shop/search/v1/search_service_pb.js";
 import { ApiKeyRegistry, createLogger, type RunningService } from "@shop/platform";
-import { allProtocols, clientFor, startTestService, type TestKeys, testTokenSecret } from "@shop/platform/testing";
+import {
+  allProtocols,
+  clientFor,
+  errorOf,
+  startTestService,
+  type TestKeys,
+  testTokenSecret,
+} from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../src/index.js";
 
@@ -41,15 +48,6 @@ afterAll(async () => {
   await gateway?.shutdown();
   await upstream?.shutdown();
 });
-
-async function errorOf(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("call succeeded");
-}
 
 describe("gateway", () => {
   for (const protocol of allProtocols) {

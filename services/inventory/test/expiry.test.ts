@@ -1,7 +1,7 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb.js";
-import { createTestEnv, type TestEnv } from "@shop/platform/testing";
+import { codeOf, createTestEnv, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createManualClock } from "../src/index.js";
 import { type InventoryHarness, startInventoryHarness } from "./support/inventory-harness.js";
@@ -19,15 +19,6 @@ afterAll(async () => {
   await inv?.stop();
   await env?.cleanup();
 });
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
-}
 
 const available = async (sku: string) => (await inv.operator.getStock({ skus: [sku] })).levels[0]?.available;
 

@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb.js";
 import type { RebuildProgress } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
 import { StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { newEventMeta } from "@shop/platform";
-import { createTestEnv, type TestEnv } from "@shop/platform/testing";
+import { codeOf, createTestEnv, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type InventoryHarness, startInventoryHarness } from "./support/inventory-harness.js";
 import { type OwnServer, startOwnRedis } from "./support/own-servers.js";
@@ -46,15 +46,6 @@ async function wipeRedis(whileDown: () => Promise<unknown> = async () => undefin
   await whileDown();
   await redis.start();
   while (inv.inventory.redis.status !== "ready") await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
 }
 
 describe("rebuild after Redis lost its data", () => {

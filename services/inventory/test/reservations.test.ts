@@ -2,7 +2,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
 import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb.js";
-import { createTestEnv, type TestEnv } from "@shop/platform/testing";
+import { codeOf, createTestEnv, type TestEnv } from "@shop/platform/testing";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inventoryKeys } from "../src/index.js";
@@ -24,15 +24,6 @@ afterAll(async () => {
   redis?.disconnect();
   await env?.cleanup();
 });
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
-}
 
 const stockOf = async (sku: string) => {
   const { levels } = await inv.operator.getStock({ skus: [sku] });

@@ -104,3 +104,14 @@ export const platformConfigSpec = {
   SHOP_STATIC_API_KEYS: str(""),
   SHOP_SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
 };
+
+/** For a process entry: a bad configuration prints every problem and exits 1, instead of a stack trace. */
+export function loadConfigOrExit<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    process.stderr.write(`${service}: ${err.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,14 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ProductCreatedSchema, StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  contractStreams,
-  createEventPublisher,
   createLogger,
-  type EventPublisher,
-  ensureStreams,
   eventSubject,
   isNewer,
   MemoryAppliedVersions,
@@ -17,39 +11,24 @@ import {
   on,
   startEventConsumer,
 } from "../src/index.js";
-import { createTestEnv, type TestEnv } from "../src/testing/index.js";
+import { createTestEnv, openTestJetStream, type TestEnv, type TestJetStream, waitFor } from "../src/testing/index.js";
 
 let env: TestEnv;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let jsm: JetStreamManager;
-let publisher: EventPublisher;
+let stream: TestJetStream;
 const logger = createLogger("events-test", "silent");
 
 beforeAll(async () => {
   env = await createTestEnv();
-  nc = await connect({ servers: env.natsUrl });
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-  await ensureStreams(jsm, contractStreams(env.namespace));
-  publisher = createEventPublisher(js, env.namespace);
+  stream = await openTestJetStream(env);
 });
 
 afterAll(async () => {
-  await nc?.close();
+  await stream?.close();
   await env?.cleanup();
 });
 
 const stockLevelSet = (sku: string, quantity: number, version: number) =>
   create(StockLevelSetSchema, { meta: newEventMeta(sku, version), sku, quantity: BigInt(quantity), productId: "p1" });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("contract subjects and streams", () => {
   it("fills subject templates from the event and prefixes the namespace", () => {
@@ -65,7 +44,7 @@ describe("contract subjects and streams", () => {
 
   it("provisions one stream per contract stream plus the dead-letter stream", async () => {
     const names: string[] = [];
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${env.namespace}_`)) names.push(name);
+    for await (const name of stream.jsm.streams.names()) if (name.startsWith(`${env.namespace}_`)) names.push(name);
     expect(names.sort()).toEqual(
       ["DEAD_LETTER", "IDENTITY", "INVENTORY", "ORDERS", "PRODUCTS"].map((s) => namespacedStream(env.namespace, s)),
     );
@@ -75,15 +54,15 @@ describe("contract subjects and streams", () => {
 describe("publishing", () => {
   it("stores an event published twice with the same id once", async () => {
     const event = stockLevelSet("DUP-1", 5, 1);
-    const first = await publisher.publish(StockLevelSetSchema, event);
-    const second = await publisher.publish(StockLevelSetSchema, event);
+    const first = await stream.events.publish(StockLevelSetSchema, event);
+    const second = await stream.events.publish(StockLevelSetSchema, event);
     expect(second.duplicate).toBe(true);
     expect(second.seq).toBe(first.seq);
-    const stored = await jsm.streams.getMessage(namespacedStream(env.namespace, "PRODUCTS"), {
+    const stored = await stream.jsm.streams.getMessage(namespacedStream(env.namespace, "PRODUCTS"), {
       last_by_subj: `${env.namespace}.shop.products.stock.DUP-1`,
     });
     expect(stored?.seq).toBe(first.seq);
-    const info = await jsm.streams.info(namespacedStream(env.namespace, "PRODUCTS"), {
+    const info = await stream.jsm.streams.info(namespacedStream(env.namespace, "PRODUCTS"), {
       subjects_filter: `${env.namespace}.shop.products.stock.DUP-1`,
     });
     expect(info.state.subjects?.[`${env.namespace}.shop.products.stock.DUP-1`]).toBe(1);
@@ -95,8 +74,8 @@ describe("consuming", () => {
     const applied = new MemoryAppliedVersions();
     const levels = new Map<string, bigint>();
     const consumer = await startEventConsumer({
-      js,
-      jsm,
+      js: stream.js,
+      jsm: stream.jsm,
       logger,
       namespace: env.namespace,
       name: "gate-test",
@@ -108,9 +87,9 @@ describe("consuming", () => {
         }),
       ],
     });
-    await publisher.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 10, 2));
-    await publisher.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 99, 1)); // stale: older version
-    await publisher.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 98, 2)); // duplicate version, new id
+    await stream.events.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 10, 2));
+    await stream.events.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 99, 1)); // stale: older version
+    await stream.events.publish(StockLevelSetSchema, stockLevelSet("GATE-1", 98, 2)); // duplicate version, new id
     await consumer.caughtUp();
     expect(levels.get("GATE-1")).toBe(10n);
     await consumer.stop();
@@ -120,8 +99,8 @@ describe("consuming", () => {
     let attempts = 0;
     const good: string[] = [];
     const consumer = await startEventConsumer({
-      js,
-      jsm,
+      js: stream.js,
+      jsm: stream.jsm,
       logger,
       namespace: env.namespace,
       name: "poison-test",
@@ -137,14 +116,14 @@ describe("consuming", () => {
         }),
       ],
     });
-    await publisher.publish(StockLevelSetSchema, stockLevelSet("POISON-1", 1, 1));
-    await publisher.publish(StockLevelSetSchema, stockLevelSet("FINE-1", 1, 1));
+    await stream.events.publish(StockLevelSetSchema, stockLevelSet("POISON-1", 1, 1));
+    await stream.events.publish(StockLevelSetSchema, stockLevelSet("FINE-1", 1, 1));
     const deadLetters = namespacedStream(env.namespace, "DEAD_LETTER");
-    await waitFor(async () => (await jsm.streams.info(deadLetters)).state.messages === 1);
+    await waitFor(async () => (await stream.jsm.streams.info(deadLetters)).state.messages === 1);
     await consumer.caughtUp();
     expect(attempts).toBe(3);
     expect(good).toContain("FINE-1");
-    const dead = await jsm.streams.getMessage(deadLetters, {
+    const dead = await stream.jsm.streams.getMessage(deadLetters, {
       last_by_subj: `${env.namespace}.shop.deadletter.poison-test`,
     });
     expect(dead?.header.get("Shop-Error")).toBe("cannot apply this one");

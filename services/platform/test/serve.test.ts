@@ -5,7 +5,14 @@ import { ProductSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
 import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthService, issueToken } from "../src/index.js";
-import { allProtocols, clientFor, startTestService, testTokenSecret, transportFor } from "../src/testing/index.js";
+import {
+  allProtocols,
+  clientFor,
+  codeOf,
+  startTestService,
+  testTokenSecret,
+  transportFor,
+} from "../src/testing/index.js";
 import { fakeProductService } from "./fixtures/fake-product-service.js";
 
 const fake = fakeProductService();
@@ -15,15 +22,6 @@ beforeAll(async () => {
   server = await startTestService({ name: "fake-products", routes: fake.routes });
 });
 afterAll(() => server.shutdown());
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
-}
 
 const validProduct = () =>
   create(ProductSchema, {

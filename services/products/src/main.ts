@@ -1,19 +1,12 @@
 // Process entry of the products service: config, database, migrations, relay, serve, graceful shutdown.
-import { createLogger, createPlatform, exitOnSignals, isConfigError, startOutboxRelay } from "@shop/platform";
+import { createLogger, createPlatform, exitOnSignals, loadConfigOrExit, startOutboxRelay } from "@shop/platform";
 import { loadProductsConfig } from "./config.js";
 import { createProductsService } from "./service.js";
 import { createDatabase } from "./store/database.js";
 import { runMigrations } from "./store/migrator.js";
 import { createOutboxSource } from "./store/outbox-source.js";
 
-let config: ReturnType<typeof loadProductsConfig>;
-try {
-  config = loadProductsConfig();
-} catch (err) {
-  if (!isConfigError(err)) throw err;
-  process.stderr.write(`products: ${err.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit("products", loadProductsConfig);
 
 const logger = createLogger("products", config.SHOP_LOG_LEVEL);
 const database = createDatabase(config.SHOP_DATABASE_URL, { poolSize: config.SHOP_DATABASE_POOL_SIZE });

@@ -1,15 +1,8 @@
-import { createPlatform, exitOnSignals, isConfigError } from "@shop/platform";
+import { createPlatform, exitOnSignals, loadConfigOrExit } from "@shop/platform";
 import { loadSearchConfig } from "./config.js";
 import { createSearchService } from "./search-service.js";
 
-let config: ReturnType<typeof loadSearchConfig>;
-try {
-  config = loadSearchConfig();
-} catch (err) {
-  if (!isConfigError(err)) throw err;
-  process.stderr.write(`search: ${err.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit("search", loadSearchConfig);
 
 const platform = await createPlatform("search", config);
 const search = await createSearchService({

@@ -7,8 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Client as OpenSearchClient } from "@opensearch-project/opensearch";
 import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
 import {
@@ -22,15 +20,16 @@ import {
   SearchService,
   SortOrder,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
+import { createLogger, type RunningService } from "@shop/platform";
 import {
-  contractStreams,
-  createEventPublisher,
-  createLogger,
-  type EventPublisher,
-  ensureStreams,
-  type RunningService,
-} from "@shop/platform";
-import { clientFor, createTestEnv, startTestService, type TestEnv, type TestKeys } from "@shop/platform/testing";
+  clientFor,
+  createTestEnv,
+  openTestJetStream,
+  startTestService,
+  type TestEnv,
+  type TestJetStream,
+  type TestKeys,
+} from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSearchForTests } from "../../../test/support/opensearch/opensearch-node.js";
 import { createSearchService, opensearchAlias, type RebuildProgress, type SearchServiceHandle } from "../src/index.js";
@@ -72,21 +71,18 @@ const backends = [
 
 describe.each(backends)("search service on $name", ({ backend }) => {
   let env: TestEnv;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
-  let publisher: EventPublisher;
+  let nats: TestJetStream;
   let service: { handle: SearchServiceHandle; running: RunningService & { keys: TestKeys }; built: RebuildProgress };
   let search: Client<typeof SearchService>;
   const opensearchIndex = `catalog-${randomBytes(3).toString("hex")}`;
 
   const publish = <Desc extends DescMessage>(schema: Desc, event: MessageShape<Desc>) =>
-    publisher.publish(schema, event);
+    nats.events.publish(schema, event);
 
   async function startSearch(snapshotDir?: string) {
     const handle = await createSearchService({
-      js,
-      jsm,
+      js: nats.js,
+      jsm: nats.jsm,
       namespace: env.namespace,
       logger: createLogger("search-e2e", "silent"),
       backend,
@@ -102,11 +98,7 @@ describe.each(backends)("search service on $name", ({ backend }) => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    nc = await connect({ servers: env.natsUrl });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, contractStreams(env.namespace));
-    publisher = createEventPublisher(js, env.namespace);
+    nats = await openTestJetStream(env);
     // Some history before the service starts: the start-up replay must pick it up.
     await publish(CollectionChangedSchema, collectionChanged({ id: "c-kitchen", handle: "kitchen", title: "Kitchen" }));
     for (let i = 1; i <= 5; i++) {
@@ -129,7 +121,7 @@ describe.each(backends)("search service on $name", ({ backend }) => {
 
   afterAll(async () => {
     await service?.running.shutdown();
-    await nc?.close();
+    await nats?.close();
     await env?.cleanup();
     if (backend === "opensearch" && openSearch) {
       const client = new OpenSearchClient({ node: openSearch.url });

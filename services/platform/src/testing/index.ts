@@ -1,3 +1,4 @@
+export { codeOf, errorOf, waitFor } from "./call-outcomes.js";
 export { grpcJsClient } from "./grpc-js-client.js";
 export type { TestServers } from "./server-locator.js";
 export { locateTestServers } from "./server-locator.js";
@@ -5,5 +6,7 @@ export type { ProtocolName } from "./test-clients.js";
 export { allProtocols, bearer, clientFor, transportFor } from "./test-clients.js";
 export type { TestEnv } from "./test-env.js";
 export { cleanupNamespace, createTestEnv } from "./test-env.js";
+export type { TestJetStream } from "./test-jetstream.js";
+export { openTestJetStream } from "./test-jetstream.js";
 export type { TestKeys } from "./test-service.js";
 export { createTestKeys, startTestService, testTokenSecret } from "./test-service.js";
