@@ -79,7 +79,8 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
     logger,
     toEvent: (entry) => outboxEntryToEvent(entry, namespace, config.SHOP_REDIS_PREFIX),
   });
-  const relay = startOutboxRelay({ source, publisher: platform.events, logger });
+  // Pipelined across subjects, in order within each SKU or reservation subject.
+  const relay = startOutboxRelay({ source, publisher: platform.events, logger, maxInFlight: 64 });
   const sweeper = startExpirySweeper({ store, intervalMs: config.SHOP_INVENTORY_SWEEP_INTERVAL_MS, logger });
   // Before the consumer starts: levels it applies must land on restored state, not on an emptied Redis.
   await rebuild.ensureState().catch((err) => logger.error({ err }, "cannot check the inventory state in Redis"));
