@@ -2,10 +2,6 @@
 // chain, Lua script in Redis, outbox relay to NATS) — vs the very same reserve script called raw with EVALSHA from a
 // bare ioredis client, measured in the same run. Uncontended (16 clients over 1,000 SKUs) and contended (100 clients
 // on 10 hot SKUs).
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import net from "node:net";
-import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
@@ -14,52 +10,21 @@ import { generateApiKey } from "@shop/platform";
 import { bearer, createTestEnv, transportFor } from "@shop/platform/testing";
 import { Redis } from "ioredis";
 import { type Comparison, measure, report } from "./harness.js";
+import { startServiceProcess } from "./service-process.js";
 
 const plenty = 1_000_000_000n;
 const hourMs = 3_600_000;
-const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts services/inventory/src/main.ts as its own process, like the local stack does, and waits until ready. */
-async function startInventoryProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", join("services", "inventory", "src", "main.ts")], {
-    cwd: root,
-    env: { ...process.env, ...env, SHOP_PORT: String(port), SHOP_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error("the inventory process exited during start");
-    if (
-      await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return { url, child };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("the inventory process was not ready after 30 s");
-}
 
 export default async function inventoryBench(): Promise<void> {
   const env = await createTestEnv();
   const service = generateApiKey(Role.SERVICE).secret;
   const operator = generateApiKey(Role.OPERATOR).secret;
-  const { url, child } = await startInventoryProcess({
+  const inventory = await startServiceProcess("inventory", {
     ...env.serviceEnv,
     SHOP_STATIC_API_KEYS: `service:${service},operator:${operator}`,
   });
-  const client = createClient(InventoryService, transportFor("connect-binary", url, [bearer(service)]));
-  const admin = createClient(InventoryService, transportFor("connect-binary", url, [bearer(operator)]));
+  const client = createClient(InventoryService, transportFor("connect-binary", inventory.url, [bearer(service)]));
+  const admin = createClient(InventoryService, transportFor("connect-binary", inventory.url, [bearer(operator)]));
 
   // The raw baseline runs on its own keyspace (same layout, same script), which no relay drains.
   const raw = new Redis(env.redisUrl);
@@ -129,7 +94,6 @@ export default async function inventoryBench(): Promise<void> {
   });
 
   raw.disconnect();
-  child.kill("SIGTERM");
-  await once(child, "exit");
+  await inventory.stop();
   await env.cleanup();
 }

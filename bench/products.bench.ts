@@ -1,6 +1,7 @@
-// Products: a product create over Connect, end to end until its event is in JetStream (service, Postgres transaction
-// with the outbox row, relay publishing), vs the raw path measured in the same run: one `pg` transaction inserting the
-// same product row and outbox row, then a raw `js.publish`. Also: importing 100k products with `shop products import`.
+// Products: a product create over Connect, end to end until its event is in JetStream — bench client → the products
+// process (as `npm start` runs it: platform chain, Postgres transaction with the outbox row, its relay publishing) —
+// vs the raw path measured in the same run: one `pg` transaction inserting the same product row and outbox row, then a
+// raw `js.publish`. Also: importing 100k products with `shop products import`.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
@@ -8,11 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, toBinary, toJson } from "@bufbuild/protobuf";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { ProductCreatedSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { ProductSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
-import { eventSubject, newEventMeta } from "@shop/platform";
-import { startProductsHarness } from "@shop/products/testing";
+import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
+import { eventSubject, generateApiKey, newEventMeta } from "@shop/platform";
+import { clientFor, createTestEnv } from "@shop/platform/testing";
+import pg from "pg";
 import { type Comparison, measure, report } from "./harness.js";
+import { startServiceProcess } from "./service-process.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const importRows = Number(process.env.SHOP_BENCH_IMPORT_ROWS ?? 100_000);
@@ -64,16 +71,31 @@ function runImport(
 }
 
 export default async function productsBench(): Promise<void> {
-  const h = await startProductsHarness();
-  const relay = h.startRelay();
-  const namespace = h.env.namespace;
+  const env = await createTestEnv();
+  const namespace = env.namespace;
+  const sellerKey = generateApiKey(Role.SELLER).secret;
+  // Its relay runs inside (main.ts), and it migrates the schema and provisions the streams before it is ready.
+  const products = await startServiceProcess("products", {
+    ...env.serviceEnv,
+    SHOP_STATIC_API_KEYS: `seller:${sellerKey}`,
+  });
+  const seller = clientFor(ProductService, products.url, { credential: sellerKey });
+  // The raw baseline's own connections: one per client in flight (16), so the pool never queues it.
+  const pool = new pg.Pool({ connectionString: env.postgresSchemaUrl, max: 16 });
+  // As the platform connects: without async traces, which cost two stack captures per publish.
+  const nats = await connect({ servers: env.natsUrl, noAsyncTraces: true });
+  const js = jetstream(nats);
+  const unpublished = async () => {
+    const { rows } = await pool.query<{ n: string }>("select count(*) as n from outbox where publish_time is null");
+    return Number(rows[0]?.n);
+  };
 
   // Events as the relay publishes them, by product id: an end-to-end op completes when its ProductCreated is on the
   // wire. (A core subscription, since NATS 2.9 has no filtered ordered consumers; JetStream acks the relay's publish
   // only once it is stored.)
   const waiting = new Map<string, () => void>();
   const arrived = new Set<string>();
-  const subscription = h.nats.subscribe(`${namespace}.shop.products.product.>`);
+  const subscription = nats.subscribe(`${namespace}.shop.products.product.>`);
   void (async () => {
     for await (const msg of subscription) {
       const id = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
@@ -91,23 +113,28 @@ export default async function productsBench(): Promise<void> {
           waiting.set(id, resolve);
         });
 
+  // The service process starts cold: its JIT (and this process's client) need about 5 s of creates to reach the steady
+  // state a long-running service is in, so both paths warm up that long unless SHOP_BENCH_WARMUP_MS says otherwise.
+  const warmupMs = Number(process.env.SHOP_BENCH_WARMUP_MS ?? 5_000);
   const subject = await measure({
     label: "CreateProduct over Connect → event in JetStream",
+    warmupMs,
     op: async () => {
-      const product = await h.seller.createProduct({ product: productInit(randomUUID()) });
+      const product = await seller.createProduct({ product: productInit(randomUUID()) });
       await published(product.id);
     },
   });
 
   const baseline = await measure({
     label: "raw pg transaction (product + outbox row) + js.publish",
+    warmupMs,
     op: async () => {
       const id = `raw_${randomUUID()}`;
       const product = create(ProductSchema, { ...productInit(id), id, revision: 1n });
       const event = create(ProductCreatedSchema, { meta: newEventMeta(id, 1), product });
       const data = toBinary(ProductCreatedSchema, event);
       const subjectName = eventSubject(ProductCreatedSchema, event, namespace);
-      const client = await h.database.pool.connect();
+      const client = await pool.connect();
       try {
         await client.query("begin");
         await client.query(
@@ -123,7 +150,7 @@ export default async function productsBench(): Promise<void> {
       } finally {
         client.release();
       }
-      await h.js.publish(subjectName, data, { msgID: event.meta?.eventId });
+      await js.publish(subjectName, data, { msgID: event.meta?.eventId });
     },
   });
   const comparisons: Comparison[] = [{ name: "create", subject, baseline }];
@@ -132,10 +159,10 @@ export default async function productsBench(): Promise<void> {
   const file = join(dir, "catalog.csv");
   await writeCatalog(file, importRows);
   const started = performance.now();
-  const summary = await runImport(file, h.server.url, h.server.keys.seller);
+  const summary = await runImport(file, products.url, sellerKey);
   const importSeconds = (performance.now() - started) / 1000;
   const drainStarted = performance.now();
-  while ((await h.outboxCounts()).unpublished > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  while ((await unpublished()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   rmSync(dir, { recursive: true, force: true });
 
@@ -152,6 +179,8 @@ export default async function productsBench(): Promise<void> {
   });
 
   subscription.unsubscribe();
-  await relay.stop();
-  await h.cleanup();
+  await products.stop();
+  await nats.close();
+  await pool.end();
+  await env.cleanup();
 }

@@ -7,7 +7,18 @@ export type { Principal } from "./auth/principal.js";
 export { anonymous, principalKey, requestIdKey } from "./auth/principal.js";
 export { issueToken, verifyToken } from "./auth/tokens.js";
 export type { EnvReader } from "./config.js";
-export { bool, ConfigError, int, isConfigError, loadConfig, loadConfigOrExit, oneOf, platformConfigSpec, str, url } from "./config.js";
+export {
+  bool,
+  ConfigError,
+  int,
+  isConfigError,
+  loadConfig,
+  loadConfigOrExit,
+  oneOf,
+  platformConfigSpec,
+  str,
+  url,
+} from "./config.js";
 export type { EventContract } from "./contract.js";
 export { allEventContracts, allowedRoles, contractRegistry, eventContract } from "./contract.js";
 export {

@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { ApiKeyService } from "@shop/contracts/shop/identity/v1/api_key_service_pb.js";
@@ -23,7 +23,9 @@ afterAll(() => h?.cleanup());
 let skuCounter = 0;
 const uniqueSku = (prefix = "SKU") => `${prefix}-${process.pid}-${++skuCounter}`;
 
-const mug = (overrides: Partial<Product> = {}) =>
+type ProductInit = Exclude<MessageInitShape<typeof ProductSchema>, { $typeName: string }>;
+
+const mug = (overrides: ProductInit = {}) =>
   create(ProductSchema, {
     title: "Stoneware mug",
     description: "Holds 350 ml.",
@@ -149,6 +151,48 @@ describe("products", () => {
     expect(updated.variants.map((v) => v.sku)).toEqual([newSku]);
     expect((await h.seller.getStockLevels({ skus: [oldSku] })).levels).toEqual([]);
     await h.seller.createProduct({ product: mug({ variants: [{ sku: oldSku }] }) });
+  });
+
+  it("keeps a SKU's stock versions rising when a new product takes it over with initial stock", async () => {
+    const sku = uniqueSku("MUG");
+    const first = await h.seller.createProduct({
+      product: mug({ variants: [{ sku }] }),
+      initialStock: [{ sku, quantity: 5n }],
+    });
+    await h.seller.updateProduct({
+      product: { ...first, variants: [create(VariantSchema, { sku: uniqueSku("MUG") })] },
+      updateMask: { paths: ["variants"] },
+    });
+    await h.seller.createProduct({ product: mug({ variants: [{ sku }] }), initialStock: [{ sku, quantity: 7n }] });
+    const { rows } = await h.database.pool.query<{ aggregate_version: string }>(
+      "select aggregate_version from outbox where type_name = 'shop.products.v1.StockLevelSet' and aggregate_id = $1 order by id",
+      [sku],
+    );
+    expect(rows.map((row) => row.aggregate_version)).toEqual(["1", "2", "3"]);
+    expect((await h.seller.getStockLevels({ skus: [sku] })).levels.map((l) => l.quantity)).toEqual([7n]);
+  });
+
+  it("refuses a product with one taken SKU as a whole, leaving its other SKUs free", async () => {
+    const taken = (await h.seller.createProduct({ product: mug() })).variants[0]?.sku as string;
+    const free = uniqueSku("MUG");
+    const before = await tableCounts();
+    const err = await errorOf(
+      h.seller.createProduct({
+        product: mug({ variants: [{ sku: free }, { sku: taken }] }),
+        initialStock: [{ sku: free, quantity: 1n }],
+      }),
+    );
+    expect(err.code).toBe(Code.AlreadyExists);
+    expect(err.rawMessage).toMatch(/variants\[1\]\.sku|SKU ".*" already belongs/);
+    expect(await tableCounts()).toEqual(before);
+    expect((await h.seller.getStockLevels({ skus: [free] })).levels).toEqual([]);
+    await h.seller.createProduct({ product: mug({ variants: [{ sku: free }] }) });
+  });
+
+  it("gives concurrent creates with one request id one product", async () => {
+    const product = mug();
+    const created = await inParallel(4, 4, () => h.seller.createProduct({ product, requestId: "race-1" }));
+    expect(new Set(created.map((p) => p.id)).size).toBe(1);
   });
 
   it("archives instead of deleting, and refuses changes to an archived product", async () => {

@@ -102,14 +102,19 @@ export function createOutboxSource(options: PostgresOutboxSourceOptions): Postgr
       // One round trip: open the transaction, take the relay lock if free, read the oldest unpublished events.
       // Marking events sent need not wait for the disk (synchronous_commit off): a mark lost in a crash only means a
       // republish, which JetStream's dedup absorbs.
+      // The lock is taken in a statement of its own, before the read: a statement reads the snapshot it started with,
+      // so a read that also took the lock could see the rows of a relay that committed (and let go) meanwhile as still
+      // unpublished, and publish them again.
       const results = (await client.query(
         `begin;
          set local synchronous_commit = off;
-         with leader as (select pg_try_advisory_xact_lock(hashtext(current_schema() || ':products-outbox')) as ok)
+         select set_config('shop.outbox_leader',
+           pg_try_advisory_xact_lock(hashtext(current_schema() || ':products-outbox'))::text, true);
          select id, event_id, aggregate_id, aggregate_version, subject, type_name, data
-           from outbox, leader where leader.ok and publish_time is null order by id limit ${limit};`,
+           from outbox where current_setting('shop.outbox_leader') = 'true' and publish_time is null
+          order by id limit ${limit};`,
       )) as unknown as Array<{ rows: OutboxRow[] }>;
-      const rows = results[2]?.rows ?? [];
+      const rows = results[3]?.rows ?? [];
       if (rows.length === 0) {
         await settle("commit");
         return undefined;

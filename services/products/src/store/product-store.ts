@@ -22,6 +22,7 @@ import type { Tx } from "./database.js";
 import { findAnswered, recordAnswered } from "./idempotency-store.js";
 import { collectionFromDoc, collectionToDoc, productFromDoc, productToDoc } from "./message-docs.js";
 import { appendToOutbox } from "./outbox-writer.js";
+import { createProductsInOneStatement } from "./product-create-statement.js";
 import { claimSkus, releaseSkus } from "./sku-claims.js";
 import { recordStockLevels } from "./stock-levels.js";
 import type { Caller, StoreDeps } from "./store-context.js";
@@ -50,6 +51,9 @@ export interface ProductStore {
   updateProduct(request: UpdateProductRequest, caller: Caller): Promise<Product>;
   archiveProduct(id: string, revision: bigint, caller: Caller): Promise<Product>;
 }
+
+/** The order claims and stock levels are written in, everywhere, so concurrent writers queue instead of deadlocking. */
+const bySku = (a: { sku: string }, b: { sku: string }) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0);
 
 const fail = (error: Error, field = ""): CreateOutcome => ({
   ok: false,
@@ -97,6 +101,46 @@ export function createProductStore(deps: StoreDeps): ProductStore {
       .where("id", "=", product.id)
       .execute();
 
+  /**
+   * The common create — new request ids, free SKUs, no collections — in one statement. False when it does not apply or
+   * gave up; the transaction below then does the same work item by item and reports what stood in the way.
+   */
+  const createAtOnce = async (
+    pending: Array<NewProduct & { requestId: string }>,
+    caller: Caller,
+    now: Date,
+    events: ReturnType<typeof createProductEvents>,
+  ): Promise<boolean> => {
+    if (pending.length === 0 || pending.some((item) => item.product.collectionIds.length > 0)) return false;
+    const skus = pending
+      .flatMap((item) => productSkus(item.product).map((sku) => ({ sku, productId: item.product.id })))
+      .sort(bySku);
+    // Two items wanting one SKU: only the transaction can say which item got it.
+    if (new Set(skus.map((claim) => claim.sku)).size !== skus.length) return false;
+    const stock = pending
+      .flatMap((item) =>
+        item.initialStock.map((level) => ({ sku: level.sku, productId: item.product.id, quantity: level.quantity })),
+      )
+      .sort(bySku);
+    return createProductsInOneStatement(db, {
+      actor: caller.actor,
+      now,
+      products: pending.map(({ product, requestId }) => ({
+        id: product.id,
+        status: productStatusWord[product.status],
+        revision: product.revision,
+        doc: productToDoc(product),
+        requestId,
+      })),
+      skus,
+      stock,
+      events: [
+        ...pending.map((item) => events.productCreated(item.product)),
+        ...stock.map((level) => events.stockLevelSet({ ...level, version: 1n })),
+      ],
+    });
+  };
+
   const createProducts: ProductStore["createProducts"] = async (requests, caller) => {
     const now = deps.clock();
     const events = createProductEvents(deps.namespace, caller.correlationId);
@@ -122,6 +166,11 @@ export function createProductStore(deps: StoreDeps): ProductStore {
         outcomes[index] = fail(err);
       }
     });
+
+    if (await createAtOnce(pending, caller, now, events)) {
+      for (const item of pending) outcomes[item.index] = { ok: true, product: item.product, replayed: false };
+      return outcomes;
+    }
 
     return db.transaction().execute(async (trx) => {
       // Requests answered before (a retried call, a re-run import) get the product they made, untouched.

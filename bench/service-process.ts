@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+
+/** A service's `main.ts` running as its own process, as `npm start` runs it. */
+export interface ServiceProcess {
+  url: string;
+  child: ChildProcess;
+  /** SIGTERM (a graceful shutdown, relay included) and wait for the exit. */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts services/<name>/src/main.ts on a free port with `env` (e.g. `createTestEnv().serviceEnv` plus keys) and waits
+ * for /readyz, so a benchmark measures the service as deployed rather than sharing its event loop. `nodeArgs` go before
+ * the script (e.g. `--cpu-prof`).
+ */
+export async function startServiceProcess(
+  name: string,
+  env: Record<string, string>,
+  options: { nodeArgs?: string[] } = {},
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), "--import", "tsx", join("services", name, "src", "main.ts")],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "warn", SHOP_PORT: String(port) },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    await exited;
+  };
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`the ${name} process exited during start`);
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child, stop };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stop();
+  throw new Error(`the ${name} process was not ready after 30 s`);
+}
