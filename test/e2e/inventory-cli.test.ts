@@ -1,8 +1,8 @@
-import { runCli } from "@shop/cli";
 import { createInventory, loadInventoryConfig } from "@shop/inventory";
 import { createLogger, createPlatform, type RunningService } from "@shop/platform";
 import { createTestEnv, createTestKeys, type TestEnv, type TestKeys } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runShop } from "../support/run-shop.js";
 
 let env: TestEnv;
 let running: RunningService;
@@ -23,30 +23,7 @@ afterAll(async () => {
 });
 
 /** Runs `shop …` in-process against the inventory, as an operator, and returns what it printed. */
-async function shop(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  process.env.SHOP_ENDPOINT = running.url;
-  process.env.SHOP_API_KEY = keys.operator;
-  process.env.SHOP_CONFIG = "/nonexistent/shop-cli-test.json";
-  let out = "";
-  let err = "";
-  const write = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => {
-    out += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    err += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await runCli(["node", "shop", ...args]);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-  }
-}
+const shop = (...args: string[]) => runShop(running.url, keys.operator, args);
 
 describe("shop stock, reservations and inventory", () => {
   it("adjusts and reads live stock as a table and as JSON", async () => {

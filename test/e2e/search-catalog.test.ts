@@ -1,7 +1,6 @@
 // The catalog's way to customers, across services: a seller creates products and stock in the products service, its
 // outbox relays the events, the inventory turns seller stock into live levels, and search serves both — checked
 // through the SearchService and the `shop search` CLI.
-import { runCli } from "@shop/cli";
 import { SearchService } from "@shop/contracts/shop/search/v1/search_service_pb.js";
 import { createInventory, loadInventoryConfig } from "@shop/inventory";
 import { createLogger, createPlatform, type RunningService } from "@shop/platform";
@@ -9,6 +8,7 @@ import { clientFor, startTestService, type TestKeys } from "@shop/platform/testi
 import { type ProductsHarness, type RunningRelay, startProductsHarness } from "@shop/products/testing";
 import { createSearchService } from "@shop/search";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runShop } from "../support/run-shop.js";
 
 let h: ProductsHarness;
 let relay: RunningRelay;
@@ -50,29 +50,7 @@ async function eventually<T>(read: () => Promise<T>, until: (value: T) => boolea
 }
 
 /** Runs `shop …` in-process against search, as an operator, and returns what it printed. */
-async function shop(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  process.env.SHOP_ENDPOINT = search.url;
-  process.env.SHOP_API_KEY = search.keys.operator;
-  process.env.SHOP_CONFIG = "/nonexistent/shop-cli-test.json";
-  let out = "";
-  let err = "";
-  const write = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => {
-    out += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    err += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await runCli(["node", "shop", ...args]), out, err };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-  }
-}
+const shop = (...args: string[]) => runShop(search.url, search.keys.operator, args);
 
 const product = (title: string, sku: string, amountMinor: bigint, collectionIds: string[] = []) => ({
   title,

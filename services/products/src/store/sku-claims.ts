@@ -20,16 +20,10 @@ export async function claimSkus(
   const won = new Set(claimed.map((row) => `${row.product_id}\u0000${row.sku}`));
   const lost = sorted.filter((claim) => !won.has(`${claim.productId}\u0000${claim.sku}`));
   if (lost.length === 0) return conflicts;
-  const owners = await trx
-    .selectFrom("product_skus")
-    .select(["sku", "product_id"])
-    .where(
-      "sku",
-      "in",
-      lost.map((claim) => claim.sku),
-    )
-    .execute();
-  const ownerOf = new Map(owners.map((row) => [row.sku, row.product_id]));
+  const ownerOf = await skuOwners(
+    trx,
+    lost.map((claim) => claim.sku),
+  );
   for (const claim of lost) {
     conflicts.set(`${claim.productId}\u0000${claim.sku}`, {
       wanted: claim.productId,
@@ -47,4 +41,11 @@ export async function releaseSkus(trx: Tx, productId: string, skus?: string[]): 
     query = query.where("sku", "in", skus);
   }
   await query.execute();
+}
+
+/** The product owning each of `skus` that exists. */
+export async function skuOwners(trx: Tx, skus: string[]): Promise<Map<string, string>> {
+  if (skus.length === 0) return new Map();
+  const owners = await trx.selectFrom("product_skus").select(["sku", "product_id"]).where("sku", "in", skus).execute();
+  return new Map(owners.map((row) => [row.sku, row.product_id]));
 }

@@ -4,6 +4,7 @@ import { InvalidInputError, NotFoundError } from "@shop/platform";
 import { createProductEvents } from "../events.js";
 import { findAnswered, recordAnswered } from "./idempotency-store.js";
 import { appendToOutbox } from "./outbox-writer.js";
+import { skuOwners } from "./sku-claims.js";
 import { recordStockLevels } from "./stock-levels.js";
 import type { Caller, StoreDeps } from "./store-context.js";
 
@@ -29,16 +30,10 @@ export function createStockStore(deps: StoreDeps): StockStore {
       return db.transaction().execute(async (trx) => {
         const answered = await findAnswered(trx, caller.actor, "SetStock", [requestId]);
         if (answered.has(requestId)) return levels;
-        const owners = await trx
-          .selectFrom("product_skus")
-          .select(["sku", "product_id"])
-          .where(
-            "sku",
-            "in",
-            levels.map((level) => level.sku),
-          )
-          .execute();
-        const ownerOf = new Map(owners.map((row) => [row.sku, row.product_id]));
+        const ownerOf = await skuOwners(
+          trx,
+          levels.map((level) => level.sku),
+        );
         const unknown = levels.filter((level) => !ownerOf.has(level.sku)).map((level) => `"${level.sku}"`);
         if (unknown.length > 0) {
           throw new NotFoundError(
