@@ -12,12 +12,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = process.env.SHOP_DATA_DIR ?? join(root, ".shop-data");
 
 /** Start order matters: products hosts the API keys, the gateway goes last. */
+const portOf = (name: string, fallback: number) => Number(process.env[`SHOP_${name.toUpperCase()}_PORT`] ?? fallback);
 const services = [
-  { name: "products", port: 8081 },
-  { name: "inventory", port: 8083 },
-  { name: "search", port: 8082 },
-  { name: "orders", port: 8084 },
-  { name: "gateway", port: 8080 },
+  { name: "products", port: portOf("products", 8081) },
+  { name: "inventory", port: portOf("inventory", 8083) },
+  { name: "search", port: portOf("search", 8082) },
+  { name: "orders", port: portOf("orders", 8084) },
+  { name: "gateway", port: portOf("gateway", 8080) },
 ]
   .filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")))
   // SHOP_SERVICES=products,gateway runs a subset, e.g. while another service runs elsewhere or under a debugger.
@@ -38,6 +39,13 @@ const operatorKey = persistentSecret("operator-key", () => {
   return `sk_${id}_${randomBytes(32).toString("base64url")}`;
 });
 const authSecret = persistentSecret("auth-secret", () => randomBytes(32).toString("base64url"));
+
+// The gateway finds each service where this launcher put it (SHOP_<NAME>_PORT moves one); SHOP_UPSTREAM_* wins.
+const upstreams = Object.fromEntries(
+  services
+    .filter((s) => s.name !== "gateway")
+    .map((s) => [`SHOP_UPSTREAM_${s.name.toUpperCase()}`, `http://127.0.0.1:${s.port}`]),
+);
 
 const sharedEnv: Record<string, string> = {
   SHOP_AUTH_SECRET: authSecret.value,
@@ -97,9 +105,10 @@ for (const service of services) {
   const child = spawn(process.execPath, ["--import", "tsx", join("services", service.name, "src", "main.ts")], {
     cwd: root,
     env: {
+      ...upstreams,
       ...process.env,
       ...sharedEnv,
-      SHOP_PORT: process.env[`SHOP_${service.name.toUpperCase()}_PORT`] ?? String(service.port),
+      SHOP_PORT: String(service.port),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
