@@ -1,7 +1,8 @@
 // Inventory Reserve, end to end over Connect — bench client → the inventory process (as `npm start` runs it: platform
 // chain, Lua script in Redis, outbox relay to NATS) — vs the very same reserve script called raw with EVALSHA from a
 // bare ioredis client, measured in the same run. Uncontended (16 clients over 1,000 SKUs) and contended (100 clients
-// on 10 hot SKUs).
+// on 10 hot SKUs). A third path, the same script behind a bare Connect handler in its own process, splits the gap into
+// what any Node RPC costs and what Shop's service adds on top.
 import { createClient } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
@@ -32,12 +33,24 @@ export default async function inventoryBench(): Promise<void> {
   const sha = (await raw.script("LOAD", scriptSources.reserve)) as string;
   await raw.set(rawKeys.ready, "1");
 
+  // The bare-handler baseline: its own keyspace too, and its own process, like the service.
+  const bareKeys = inventoryKeys(`${env.redisPrefix}bare-`);
+  await raw.set(bareKeys.ready, "1");
+  const bare = await startServiceProcess(
+    "bare-reserve",
+    { SHOP_REDIS_URL: env.redisUrl, BARE_PREFIX: `${env.redisPrefix}bare-` },
+    { script: "bench/fixtures/bare-reserve-server.ts" },
+  );
+  const bareClient = createClient(InventoryService, transportFor("connect-binary", bare.url));
+
   const skus = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   const cold = skus("COLD", 1_000);
   const hot = skus("HOT", 10);
   for (const sku of [...cold, ...hot]) {
     await admin.adjust({ sku, change: { case: "setOnHand", value: plenty }, reason: "bench stock" });
-    await raw.hset(rawKeys.sku(sku), "on_hand", String(plenty), "reserved", 0, "version", 1, "seller_version", 0);
+    for (const keyspace of [rawKeys, bareKeys]) {
+      await raw.hset(keyspace.sku(sku), "on_hand", String(plenty), "reserved", 0, "version", 1, "seller_version", 0);
+    }
   }
 
   // Ids never repeat, also across warm-up and measurement, so every call is a real reservation (no idempotent replay).
@@ -58,6 +71,15 @@ export default async function inventoryBench(): Promise<void> {
     if (status !== "ok") throw new Error(status);
   };
 
+  const viaBareConnect = (pool: string[]) => () => {
+    const n = next++;
+    return bareClient.reserve({
+      reservationId: `b${n}`,
+      lines: [{ sku: pool[n % pool.length] as string, quantity: 1n }],
+      ttl: { seconds: BigInt(hourMs / 1000) },
+    });
+  };
+
   const outbox = inventoryKeys(env.redisPrefix).outbox;
   const drainSeconds: Record<string, number> = {};
   const comparisons: Comparison[] = [];
@@ -76,7 +98,13 @@ export default async function inventoryBench(): Promise<void> {
       op: viaConnect(run.pool),
       concurrency: run.concurrency,
     });
+    const bareHandler = await measure({
+      label: "bare Connect handler, same EVALSHA",
+      op: viaBareConnect(run.pool),
+      concurrency: run.concurrency,
+    });
     comparisons.push({ name: run.name, subject, baseline });
+    comparisons.push({ name: `${run.name}, vs the Node RPC floor`, subject, baseline: bareHandler });
     // Every Reserve wrote two events; the relay publishes what is left before the next measurement starts.
     const started = performance.now();
     while ((await raw.xlen(outbox)) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -94,6 +122,7 @@ export default async function inventoryBench(): Promise<void> {
   });
 
   raw.disconnect();
+  await bare.stop();
   await inventory.stop();
   await env.cleanup();
 }

@@ -24,17 +24,17 @@ async function freePort(): Promise<number> {
 /**
  * Starts services/<name>/src/main.ts on a free port with `env` (e.g. `createTestEnv().serviceEnv` plus keys) and waits
  * for /readyz, so a benchmark measures the service as deployed rather than sharing its event loop. `nodeArgs` go before
- * the script (e.g. `--cpu-prof`).
+ * the script (e.g. `--cpu-prof`); `script` runs another entry (a baseline server) the same way.
  */
 export async function startServiceProcess(
   name: string,
   env: Record<string, string>,
-  options: { nodeArgs?: string[] } = {},
+  options: { nodeArgs?: string[]; script?: string } = {},
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), "--import", "tsx", join("services", name, "src", "main.ts")],
+    [...(options.nodeArgs ?? []), "--import", "tsx", options.script ?? join("services", name, "src", "main.ts")],
     {
       cwd: root,
       env: { ...process.env, ...env, SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "warn", SHOP_PORT: String(port) },
