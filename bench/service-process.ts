@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import net from "node:net";
 import { join } from "node:path";
+import { freePort } from "@shop/platform/testing";
 
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 
@@ -11,14 +11,6 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** SIGTERM (a graceful shutdown, relay included) and wait for the exit. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

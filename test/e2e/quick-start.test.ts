@@ -4,13 +4,12 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createTestEnv, type TestEnv, waitFor } from "@shop/platform/testing";
+import { createTestEnv, freePort, type TestEnv, waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -19,14 +18,6 @@ let env: TestEnv;
 let dataDir: string;
 let stack: ChildProcess;
 let gatewayUrl: string;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `shop …` as a separate process, the way a person runs it; returns exit code and output. */
 async function shop(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

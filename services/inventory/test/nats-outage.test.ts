@@ -1,9 +1,8 @@
 import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
-import { createTestEnv, type TestEnv } from "@shop/platform/testing";
+import { createTestEnv, type OwnServer, startOwnNats, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type InventoryHarness, observer, startInventoryHarness } from "./support/inventory-harness.js";
 import { readEvents } from "./support/ledger-events.js";
-import { type OwnServer, startOwnNats } from "./support/own-servers.js";
 
 let env: TestEnv;
 let nats: OwnServer;

@@ -5,10 +5,9 @@ import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb
 import type { RebuildProgress } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
 import { StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { newEventMeta } from "@shop/platform";
-import { codeOf, createTestEnv, type TestEnv } from "@shop/platform/testing";
+import { codeOf, createTestEnv, type OwnServer, startOwnRedis, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type InventoryHarness, startInventoryHarness } from "./support/inventory-harness.js";
-import { type OwnServer, startOwnRedis } from "./support/own-servers.js";
 
 let env: TestEnv;
 let redis: OwnServer;

@@ -1,8 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
@@ -10,6 +6,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ProductSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
 import { contractStreams, createEventPublisher, type EventPublisher, ensureStreams } from "@shop/platform";
+import { startOwnNats, waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOutboxSource } from "../src/index.js";
 import {
@@ -18,7 +15,6 @@ import {
   type ProductsHarness,
   silentLogger,
   startProductsHarness,
-  waitFor,
 } from "./support/products-harness.js";
 
 let h: ProductsHarness;
@@ -81,7 +77,7 @@ describe("outbox relay", () => {
   it("publishes every committed write once, in per-product order", async () => {
     const relay = h.startRelay();
     await writeProducts(20, 2);
-    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     await relay.stop();
     await expectStreamMatchesOutbox();
   });
@@ -111,10 +107,10 @@ describe("outbox relay", () => {
       await exited;
     }
     // The first batch was marked sent; the second (50 of 100 published) rolled back with the dead connection.
-    await waitFor(async () => (await h.outboxCounts()).unpublished === 200);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 200, 20_000);
     const { publisher, counts } = countingPublisher(createEventPublisher(h.js, h.env.namespace));
     const relay = h.startRelay({ publisher });
-    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     await relay.stop();
     expect(counts.attempts).toBe(200);
     expect(counts.duplicates).toBe(50);
@@ -126,7 +122,7 @@ describe("outbox relay", () => {
     const before = await h.outboxCounts();
     const relays = [h.startRelay({ publisher, batchSize: 16 }), h.startRelay({ publisher, batchSize: 16 })];
     await writeProducts(150, 2);
-    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     for (const relay of relays) await relay.stop();
     const after = await h.outboxCounts();
     expect(counts.attempts).toBe(after.total - before.total);
@@ -137,7 +133,7 @@ describe("outbox relay", () => {
   it("prunes published rows after the retention period and keeps unpublished ones", async () => {
     const relay = h.startRelay();
     await writeProducts(3, 0);
-    await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+    await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     await relay.stop();
     const source = createOutboxSource({
       pool: h.database.pool,
@@ -153,61 +149,26 @@ describe("outbox relay", () => {
   });
 });
 
-/** A NATS server of this test's own, so it can be stopped and started without touching the shared one. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startNatsServer(port: number, storeDir: string): Promise<ChildProcess> {
-  const child = spawn("/usr/sbin/nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
-    stdio: "ignore",
-  });
-  return waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = net.connect({ host: "127.0.0.1", port }, () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once("error", () => resolve(false));
-      }),
-    10_000,
-  ).then(() => child);
-}
-
-async function stopNatsServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
-
 describe("NATS outage", () => {
   it("accepts 1,000 writes while NATS is down and publishes all of them once when it is back", async () => {
-    const port = await freePort();
-    const storeDir = mkdtempSync(join(tmpdir(), "shop-products-nats-"));
-    let natsServer = await startNatsServer(port, storeDir);
+    const natsServer = await startOwnNats();
     const nc = await connect({
-      servers: `nats://127.0.0.1:${port}`,
+      servers: natsServer.url,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
     });
     try {
       await ensureStreams(await jetstreamManager(nc), contractStreams(h.env.namespace));
       const relay = h.startRelay({ publisher: createEventPublisher(jetstream(nc), h.env.namespace), retryMs: 50 });
-      await waitFor(async () => (await h.outboxCounts()).unpublished === 0);
+      await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
       const alreadyInStream = (await h.readStream("PRODUCTS", nc)).length;
 
-      await stopNatsServer(natsServer);
+      await natsServer.kill();
       const ids = await writeProducts(1_000, 0);
       expect(new Set(ids).size).toBe(1_000);
       expect((await h.outboxCounts()).unpublished).toBeGreaterThan(0);
 
-      natsServer = await startNatsServer(port, storeDir);
+      await natsServer.start();
       await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 60_000);
       await relay.stop();
       const events = await h.readStream("PRODUCTS", nc);
@@ -216,8 +177,7 @@ describe("NATS outage", () => {
       expect(orderingProblems(events)).toEqual({ duplicates: [], outOfOrder: [] });
     } finally {
       await nc.close();
-      await stopNatsServer(natsServer);
-      rmSync(storeDir, { recursive: true, force: true });
+      await natsServer.dispose();
     }
   }, 90_000);
 });

@@ -1,5 +1,7 @@
 export { codeOf, errorOf, waitFor } from "./call-outcomes.js";
 export { grpcJsClient } from "./grpc-js-client.js";
+export type { OwnServer } from "./own-servers.js";
+export { freePort, startOwnNats, startOwnRedis } from "./own-servers.js";
 export type { TestServers } from "./server-locator.js";
 export { locateTestServers } from "./server-locator.js";
 export type { ProtocolName } from "./test-clients.js";

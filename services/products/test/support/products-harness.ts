@@ -163,15 +163,6 @@ export async function startProductsHarness(): Promise<ProductsHarness> {
   return harness;
 }
 
-/** Waits until `condition` holds, polling; for conditions reached by background work (the relay). */
-export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** Event ids that occur more than once, and aggregates whose versions do not rise in stream order. */
 export function orderingProblems(events: StoredEvent[]): { duplicates: string[]; outOfOrder: string[] } {
   const seen = new Set<string>();

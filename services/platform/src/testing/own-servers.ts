@@ -1,3 +1,4 @@
+// Servers a fault-injection test owns and may kill: never the shared ones.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
