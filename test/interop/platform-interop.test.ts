@@ -24,37 +24,30 @@ beforeAll(async () => {
 });
 afterAll(() => server?.shutdown());
 
+/** WhoAmI as curl sends it: a hand-written Connect JSON POST, nothing from connect-es. */
+async function curlWhoAmI(credential: string): Promise<unknown> {
+  const { stdout } = await run("curl", [
+    "-sS",
+    "-X",
+    "POST",
+    "-H",
+    "content-type: application/json",
+    "-H",
+    `authorization: Bearer ${credential}`,
+    "--data",
+    "{}",
+    `${server.url}/shop.identity.v1.ApiKeyService/WhoAmI`,
+  ]);
+  return JSON.parse(stdout);
+}
+
 describe("interop with independent clients", () => {
   it("answers curl speaking Connect JSON over HTTP/1.1", async () => {
-    const { stdout } = await run("curl", [
-      "-sS",
-      "-X",
-      "POST",
-      "-H",
-      "content-type: application/json",
-      "-H",
-      `authorization: Bearer ${server.keys.operator}`,
-      "--data",
-      "{}",
-      `${server.url}/shop.identity.v1.ApiKeyService/WhoAmI`,
-    ]);
-    expect(JSON.parse(stdout)).toMatchObject({ role: "ROLE_OPERATOR" });
+    expect(await curlWhoAmI(server.keys.operator)).toMatchObject({ role: "ROLE_OPERATOR" });
   });
 
   it("answers curl with a Connect JSON error body for a bad key", async () => {
-    const { stdout } = await run("curl", [
-      "-sS",
-      "-X",
-      "POST",
-      "-H",
-      "content-type: application/json",
-      "-H",
-      "authorization: Bearer sk_000000000000_nope",
-      "--data",
-      "{}",
-      `${server.url}/shop.identity.v1.ApiKeyService/WhoAmI`,
-    ]);
-    expect(JSON.parse(stdout)).toMatchObject({ code: "unauthenticated" });
+    expect(await curlWhoAmI("sk_000000000000_nope")).toMatchObject({ code: "unauthenticated" });
   });
 
   it("answers @grpc/grpc-js built from the descriptor, over plain gRPC on the same port", async () => {
