@@ -23,6 +23,29 @@ module.exports = {
       to: { path: "^services/" },
     },
     {
+      name: "platform-imports-sdk",
+      comment:
+        "The platform is server code and the SDK a client: what both need of the event wire is in @shop/event-wire.",
+      severity: "error",
+      from: { path: "^services/platform/" },
+      to: { path: "^sdk/" },
+    },
+    {
+      name: "event-wire-imports-runtime",
+      comment: "@shop/event-wire holds the conventions the platform and the SDK share, so it depends on neither.",
+      severity: "error",
+      from: { path: "^event-wire/" },
+      to: { path: "^(services|sdk|cli)/" },
+    },
+    {
+      name: "internal-entry-outside-bench-and-tests",
+      comment:
+        "A package's internal entry (@shop/<name>/internal) is for bench/, test/ and the package itself; other code uses its index.ts.",
+      severity: "error",
+      from: { path: "^(?!bench/|test/)(services/[^/]+|[^/]+)/" },
+      to: { path: "^(services/[^/]+|[^/]+)/src/internal\\.ts$", pathNot: "^$1/" },
+    },
+    {
       name: "relative-import-of-gen",
       comment: "Generated code is imported as @shop/contracts/..., never by relative path into gen/.",
       severity: "error",

@@ -3,6 +3,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY gen/package.json gen/
+COPY event-wire/ event-wire/
 COPY services/ services/
 COPY sdk/ sdk/
 COPY cli/ cli/

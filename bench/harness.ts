@@ -139,3 +139,40 @@ export function report(result: BenchReport): void {
   writeFileSync(join(dir, `${result.benchmark}.json`), `${JSON.stringify(json, null, 2)}\n`);
   console.log(`results: bench/results/${result.benchmark}.json`);
 }
+
+/**
+ * Measures baseline and subject in alternating rounds and pools each side's rounds, so a burst of load from elsewhere
+ * on the machine lands on both sides instead of deciding the ratio. Throughput is pooled ops over pooled time;
+ * p50 and p99 are the medians of the rounds'.
+ */
+export async function compareInterleaved(
+  name: string,
+  baseline: MeasureOptions,
+  subject: MeasureOptions,
+  rounds = 3,
+): Promise<Comparison> {
+  const sides: { baseline: Measurement[]; subject: Measurement[] } = { baseline: [], subject: [] };
+  for (let round = 0; round < rounds; round++) {
+    sides.baseline.push(await measure(round === 0 ? baseline : { ...baseline, warmupMs: 200 }));
+    sides.subject.push(await measure(round === 0 ? subject : { ...subject, warmupMs: 200 }));
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const pool = (runs: Measurement[], label: string): Measurement => {
+    const ops = runs.reduce((sum, run) => sum + run.ops, 0);
+    const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+    return {
+      label,
+      ops,
+      seconds,
+      opsPerSecond: ops / seconds,
+      p50Ms: median(runs.map((run) => run.p50Ms)),
+      p99Ms: median(runs.map((run) => run.p99Ms)),
+      errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    };
+  };
+  return {
+    name,
+    baseline: pool(sides.baseline, baseline.label),
+    subject: pool(sides.subject, subject.label),
+  };
+}

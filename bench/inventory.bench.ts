@@ -6,7 +6,7 @@
 import { createClient } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
-import { inventoryKeys, normalizeLines, reserveInvocation, scriptSources } from "@shop/inventory";
+import { inventoryKeys, normalizeLines, reserveInvocation, scriptSources } from "@shop/inventory/internal";
 import { generateApiKey } from "@shop/platform";
 import { bearer, createTestEnv, transportFor } from "@shop/platform/testing";
 import { Redis } from "ioredis";

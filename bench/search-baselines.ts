@@ -11,7 +11,7 @@ import {
   priceBucketOf,
   priceBuckets,
   stem,
-} from "@shop/search";
+} from "@shop/search/internal";
 import MiniSearch from "minisearch";
 
 interface Baseline {

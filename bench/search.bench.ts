@@ -29,15 +29,17 @@ import {
   type SearchProductsRequest,
   SearchProductsRequestSchema,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import { contractStreams, createEventPublisher, createLogger, ensureStreams, newEventMeta } from "@shop/platform";
-import { createTestEnv, startTestService } from "@shop/platform/testing";
 import {
-  type CatalogEvent,
-  CatalogProjection,
-  createSearchService,
-  opensearchAlias,
-  prepareSearch,
-} from "@shop/search";
+  contractStreams,
+  createEventPublisher,
+  createLogger,
+  createPlatform,
+  ensureStreams,
+  newEventMeta,
+} from "@shop/platform";
+import { createTestEnv } from "@shop/platform/testing";
+import { createSearch, loadSearchConfig } from "@shop/search";
+import { type CatalogEvent, CatalogProjection, opensearchAlias, prepareSearch } from "@shop/search/internal";
 import { openSearchForTests } from "../test/support/opensearch/opensearch-node.js";
 import { type Comparison, type Measurement, measure, report } from "./harness.js";
 import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
@@ -88,6 +90,14 @@ async function serverSideMeanMs(baseUrl: string): Promise<number> {
         0,
     );
   return (value("sum") / Math.max(1, value("count"))) * 1000;
+}
+
+/** A search service on the bench's namespace, built and started as main.ts does; `env` picks the backend. */
+async function startSearch(serviceEnv: Record<string, string>, env: Record<string, string>) {
+  const config = loadSearchConfig({ ...serviceEnv, SHOP_PORT: "0", ...env });
+  const platform = await createPlatform("search", config, { logger });
+  const search = await createSearch(platform, config);
+  return { search, server: await search.start() };
 }
 
 /** Closed loop, one query at a time: latency without queueing in this single-threaded process. */
@@ -143,16 +153,11 @@ export default async function searchBench(): Promise<void> {
   // Embedded: the service builds its catalog from the streams, as at every start.
   const heapBefore = heapBytes();
   t0 = performance.now();
-  const embedded = await createSearchService({
-    js,
-    jsm,
-    namespace: env.namespace,
-    logger,
-    backend: "embedded",
-    consumerName: "bench-embedded",
+  const { search: embedded, server: embeddedServer } = await startSearch(env.serviceEnv, {
+    SHOP_SEARCH_BACKEND: "embedded",
+    SHOP_SEARCH_CONSUMER: "bench-embedded",
   });
-  const embeddedServer = await startTestService(embedded.definition);
-  const built = await embedded.ready;
+  const built = await embedded.built;
   extra.embeddedBuildSeconds = (performance.now() - t0) / 1000;
   extra.embeddedReplayEventsPerSecond = built.applied / (extra.embeddedBuildSeconds as number);
   extra.embeddedReadModelHeapMB = (heapBytes() - heapBefore) / 1e6;
@@ -181,7 +186,7 @@ export default async function searchBench(): Promise<void> {
   extra.embeddedEventToSearchableP50Ms = embeddedDelay.p50;
   extra.embeddedEventToSearchableP99Ms = embeddedDelay.p99;
   extra.embeddedDelaySamples = embeddedDelay.samples;
-  await embeddedServer.shutdown();
+  await embedded.stop();
 
   // OpenSearch: the same service and events, indexed into a real node.
   const node = await openSearchForTests().catch((err: unknown) => {
@@ -190,16 +195,11 @@ export default async function searchBench(): Promise<void> {
   });
   if (node) {
     t0 = performance.now();
-    const openSearch = await createSearchService({
-      js,
-      jsm,
-      namespace: env.namespace,
-      logger,
-      backend: "opensearch",
-      opensearchUrl: node.url,
-      consumerName: "bench-opensearch",
+    const { search: openSearch, server } = await startSearch(env.serviceEnv, {
+      SHOP_SEARCH_BACKEND: "opensearch",
+      SHOP_OPENSEARCH_URL: node.url,
+      SHOP_SEARCH_CONSUMER: "bench-opensearch",
     });
-    const server = await startTestService(openSearch.definition);
     await openSearch.ready;
     extra.opensearchBuildSeconds = (performance.now() - t0) / 1000;
     extra.opensearchStoreMB = (await openSearch.readModel.stats()).bytes / 1e6;
@@ -212,7 +212,7 @@ export default async function searchBench(): Promise<void> {
     const delay = await eventToSearchable(openSearch.readModel.search, 10);
     extra.opensearchEventToSearchableP50Ms = delay.p50;
     extra.opensearchEventToSearchableP99Ms = delay.p99;
-    await server.shutdown();
+    await openSearch.stop();
     const admin = new OpenSearchClient({ node: node.url });
     await admin.indices.delete({ index: `${opensearchAlias(env.namespace)}*`, ignore_unavailable: true });
     await admin.close();

@@ -71,6 +71,7 @@ rmSync(fresh, { recursive: true, force: true });
 step("typecheck", bin("tsc"), ["-p", "."]);
 step("lint and format", bin("biome"), ["check", "."]);
 step("dependency rules", bin("depcruise"), [
+  "event-wire",
   "services",
   "sdk",
   "cli",

@@ -1,6 +1,7 @@
 // `npm start`: runs every service of the platform on this machine as child processes, without Docker.
 // Needs PostgreSQL, Redis and NATS (JetStream) on their local default ports, or SHOP_DATABASE_URL/SHOP_REDIS_URL/
-// SHOP_NATS_URL pointing elsewhere. The first run creates an operator API key and prints it once.
+// SHOP_NATS_URL pointing elsewhere. The first run creates an operator API key and prints it once, the token keys and
+// one API key of role service per service (kept in .shop-data/, git-ignored). It runs services in development mode.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,32 +14,42 @@ const dataDir = process.env.SHOP_DATA_DIR ?? join(root, ".shop-data");
 
 /** Start order matters: products hosts the API keys, the gateway goes last. */
 const portOf = (name: string, fallback: number) => Number(process.env[`SHOP_${name.toUpperCase()}_PORT`] ?? fallback);
-const services = [
+const knownServices = [
   { name: "products", port: portOf("products", 8081) },
   { name: "inventory", port: portOf("inventory", 8083) },
   { name: "search", port: portOf("search", 8082) },
   { name: "orders", port: portOf("orders", 8084) },
   { name: "gateway", port: portOf("gateway", 8080) },
-]
-  .filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")))
-  // SHOP_SERVICES=products,gateway runs a subset, e.g. while another service runs elsewhere or under a debugger.
-  .filter((service) => !process.env.SHOP_SERVICES || process.env.SHOP_SERVICES.split(",").includes(service.name));
+].filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")));
+// SHOP_SERVICES=products,gateway runs a subset, e.g. while another service runs elsewhere or under a debugger.
+const services = knownServices.filter(
+  (service) => !process.env.SHOP_SERVICES || process.env.SHOP_SERVICES.split(",").includes(service.name),
+);
 
-/** A secret kept in .shop-data so restarts keep the same operator key and token secret. */
+/** A secret kept in .shop-data so restarts keep the same operator key, token keys and service keys. */
 function persistentSecret(file: string, make: () => string): { value: string; created: boolean } {
   const path = join(dataDir, file);
   if (existsSync(path)) return { value: readFileSync(path, "utf8").trim(), created: false };
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const value = make();
   writeFileSync(path, `${value}\n`, { mode: 0o600 });
   return { value, created: true };
 }
 
-const operatorKey = persistentSecret("operator-key", () => {
+const newApiKey = () => {
   const id = createHash("sha256").update(randomBytes(16)).digest("hex").slice(0, 12);
   return `sk_${id}_${randomBytes(32).toString("base64url")}`;
-});
-const authSecret = persistentSecret("auth-secret", () => randomBytes(32).toString("base64url"));
+};
+const operatorKey = persistentSecret("operator-key", newApiKey);
+// SHOP_TOKEN_KEYS as the services read it; to rotate, put a new `kid:secret` first in the file and keep the old second.
+const tokenKeys = persistentSecret("token-keys", () => `local-1:${randomBytes(48).toString("base64url")}`);
+// Each service calls others as itself (role service); every service knows every caller's key. The gateway forwards
+// its callers' credentials and has none of its own.
+const serviceKeys = new Map(
+  knownServices
+    .filter((service) => service.name !== "gateway")
+    .map((service) => [service.name, persistentSecret(join("service-keys", service.name), newApiKey).value]),
+);
 
 // The gateway finds each service where this launcher put it (SHOP_<NAME>_PORT moves one); SHOP_UPSTREAM_* wins.
 const upstreams = Object.fromEntries(
@@ -48,8 +59,16 @@ const upstreams = Object.fromEntries(
 );
 
 const sharedEnv: Record<string, string> = {
-  SHOP_AUTH_SECRET: authSecret.value,
-  SHOP_STATIC_API_KEYS: [`operator:${operatorKey.value}`, process.env.SHOP_STATIC_API_KEYS].filter(Boolean).join(","),
+  // Development mode, backed by persisted keys: every service of this stack signs and checks tokens alike.
+  SHOP_DEV_MODE: "1",
+  SHOP_TOKEN_KEYS: tokenKeys.value,
+  SHOP_STATIC_API_KEYS: [
+    `operator:${operatorKey.value}`,
+    ...[...serviceKeys.values()].map((key) => `service:${key}`),
+    process.env.SHOP_STATIC_API_KEYS,
+  ]
+    .filter(Boolean)
+    .join(","),
   SHOP_SEARCH_SNAPSHOT_DIR: join(dataDir, "search"),
 };
 
@@ -108,6 +127,7 @@ for (const service of services) {
       ...upstreams,
       ...process.env,
       ...sharedEnv,
+      SHOP_SERVICE_KEY: serviceKeys.get(service.name) ?? "",
       SHOP_PORT: String(service.port),
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -139,6 +159,9 @@ if (operatorKey.created)
     `Operator API key (shown once, kept in ${join(dataDir, "operator-key")}):\n  ${operatorKey.value}\n`,
   );
 else process.stdout.write(`Operator API key: in ${join(dataDir, "operator-key")}\n`);
+process.stdout.write(
+  `Token keys and service keys (development mode): in ${join(dataDir, "token-keys")} and ${join(dataDir, "service-keys")}/\n`,
+);
 process.stdout.write(
   `Log in with: npx shop login --endpoint http://127.0.0.1:${gateway?.port ?? 8080} --key "$(cat ${join(dataDir, "operator-key")})"\n`,
 );

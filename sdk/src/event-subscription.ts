@@ -1,7 +1,7 @@
 import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { eventContract, eventSubjectFilter, eventTypeHeader, namespacedStream } from "./event-contract.js";
+import { eventContract, eventSubjectFilter, eventTypeHeader, namespacedStream } from "@shop/event-wire";
 
 /** One decoded event, tagged with its schema so handlers can narrow with `isEvent`. */
 export interface ReceivedEvent<Desc extends DescMessage = DescMessage> {

@@ -1,4 +1,5 @@
-export type { EventContract } from "./event-contract.js";
+// Subscribers name streams and subjects by the same wire conventions the platform publishes with.
+export type { EventContract } from "@shop/event-wire";
 export {
   eventContract,
   eventSubject,
@@ -6,7 +7,7 @@ export {
   eventTypeHeader,
   namespacedStream,
   namespacedSubject,
-} from "./event-contract.js";
+} from "@shop/event-wire";
 export type { EventSubscription, ReceivedEvent, SubscribeOptions } from "./event-subscription.js";
 export { isEvent, subscribeToEvents } from "./event-subscription.js";
 export { currencyExponent, formatMoney, parseMoney } from "./money.js";

@@ -1,10 +1,11 @@
-import { createInventory, loadInventoryConfig } from "@shop/inventory";
+import { createInventory, type Inventory, loadInventoryConfig } from "@shop/inventory";
 import { createLogger, createPlatform, type RunningService } from "@shop/platform";
 import { createTestEnv, createTestKeys, type TestEnv, type TestKeys } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runShop } from "../support/run-shop.js";
 
 let env: TestEnv;
+let inventory: Inventory;
 let running: RunningService;
 let keys: TestKeys;
 
@@ -12,13 +13,13 @@ beforeAll(async () => {
   env = await createTestEnv();
   const config = loadInventoryConfig({ ...env.serviceEnv, SHOP_PORT: "0" });
   const platform = await createPlatform("inventory", config, { logger: createLogger("inventory", "silent") });
-  const inventory = await createInventory({ platform, config });
-  running = await platform.serve(inventory.definition);
+  inventory = await createInventory(platform, config);
+  running = await inventory.start();
   keys = createTestKeys(platform.apiKeys);
 });
 
 afterAll(async () => {
-  await running?.shutdown();
+  await inventory?.stop();
   await env?.cleanup();
 });
 

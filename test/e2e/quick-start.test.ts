@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createTestEnv, freePort, type TestEnv, waitFor } from "@shop/platform/testing";
+import { Code } from "@connectrpc/connect";
+import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
+import { clientFor, codeOf, createTestEnv, freePort, type TestEnv, waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -18,6 +20,7 @@ let env: TestEnv;
 let dataDir: string;
 let stack: ChildProcess;
 let gatewayUrl: string;
+let inventoryUrl: string;
 
 /** `shop …` as a separate process, the way a person runs it; returns exit code and output. */
 async function shop(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -43,6 +46,7 @@ beforeAll(async () => {
     GATEWAY: await freePort(),
   };
   gatewayUrl = `http://127.0.0.1:${ports.GATEWAY}`;
+  inventoryUrl = `http://127.0.0.1:${ports.INVENTORY}`;
   stack = spawn(process.execPath, ["--import", "tsx", join(root, "scripts", "start-stack.ts")], {
     cwd: root,
     env: {
@@ -148,4 +152,18 @@ describe("the README quick start", () => {
     expect(rounding.code).toBe(1);
     expect(rounding.stderr).toContain("more than 2 decimal places");
   }, 120_000);
+
+  it("keeps the token keys and one service key per service in .shop-data, known to every service", async () => {
+    expect((await readFile(join(dataDir, "token-keys"), "utf8")).trim()).toMatch(/^local-1:[A-Za-z0-9_-]{64}$/);
+    expect((await stat(join(dataDir, "token-keys"))).mode & 0o777).toBe(0o600);
+    for (const caller of ["products", "search"]) {
+      const key = (await readFile(join(dataDir, "service-keys", caller), "utf8")).trim();
+      expect((await stat(join(dataDir, "service-keys", caller))).mode & 0o777).toBe(0o600);
+      const inventory = clientFor(InventoryService, inventoryUrl, { credential: key });
+      // The service role may look up reservations, but not set stock: it is never an operator.
+      expect(await codeOf(inventory.getReservation({ reservationId: "none" }))).toBe(Code.NotFound);
+      const adjust = inventory.adjust({ sku: "MUG-1", change: { case: "delta", value: 1n }, reason: "test" });
+      expect(await codeOf(adjust)).toBe(Code.PermissionDenied);
+    }
+  });
 });

@@ -2,39 +2,43 @@
 // outbox relays the events, the inventory turns seller stock into live levels, and search serves both — checked
 // through the SearchService and the `shop search` CLI.
 import { SearchService } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import { createInventory, loadInventoryConfig } from "@shop/inventory";
+import { createInventory, type Inventory, loadInventoryConfig } from "@shop/inventory";
 import { createLogger, createPlatform, type RunningService } from "@shop/platform";
-import { clientFor, startTestService, type TestKeys } from "@shop/platform/testing";
+import { clientFor, createTestKeys, type TestKeys } from "@shop/platform/testing";
 import { type ProductsHarness, type RunningRelay, startProductsHarness } from "@shop/products/testing";
-import { createSearchService } from "@shop/search";
+import { createSearch, loadSearchConfig, type Search } from "@shop/search";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runShop } from "../support/run-shop.js";
 
 let h: ProductsHarness;
 let relay: RunningRelay;
-let inventory: RunningService;
+let inventory: Inventory;
+let searchService: Search;
 let search: RunningService & { keys: TestKeys };
 
 beforeAll(async () => {
   h = await startProductsHarness();
-  relay = h.startRelay();
-  const config = loadInventoryConfig({ ...h.env.serviceEnv, SHOP_PORT: "0" });
-  const platform = await createPlatform("inventory", config, { logger: createLogger("inventory", "silent") });
-  inventory = await platform.serve((await createInventory({ platform, config })).definition);
-  const handle = await createSearchService({
-    js: h.js,
-    jsm: h.jsm,
-    namespace: h.env.namespace,
-    logger: createLogger("search", "silent"),
-    consumerName: "search-catalog-e2e",
+  relay = await h.startRelay();
+  const inventoryConfig = loadInventoryConfig({ ...h.env.serviceEnv, SHOP_PORT: "0" });
+  const inventoryPlatform = await createPlatform("inventory", inventoryConfig, {
+    logger: createLogger("inventory", "silent"),
   });
-  search = await startTestService(handle.definition);
-  await handle.ready;
+  inventory = await createInventory(inventoryPlatform, inventoryConfig);
+  await inventory.start();
+  const searchConfig = loadSearchConfig({
+    ...h.env.serviceEnv,
+    SHOP_PORT: "0",
+    SHOP_SEARCH_CONSUMER: "search-catalog-e2e",
+  });
+  const searchPlatform = await createPlatform("search", searchConfig, { logger: createLogger("search", "silent") });
+  searchService = await createSearch(searchPlatform, searchConfig);
+  search = { ...(await searchService.start()), keys: createTestKeys(searchPlatform.apiKeys) };
+  await searchService.ready;
 });
 
 afterAll(async () => {
-  await search?.shutdown();
-  await inventory?.shutdown();
+  await searchService?.stop();
+  await inventory?.stop();
   await relay?.stop();
   await h?.cleanup();
 });

@@ -1,4 +1,4 @@
-import { loadConfig, platformConfigSpec, str, url } from "@shop/platform";
+import { int, loadConfig, platformConfigSpec, str, url } from "@shop/platform";
 
 export const gatewayConfigSpec = {
   ...platformConfigSpec,
@@ -10,6 +10,18 @@ export const gatewayConfigSpec = {
   SHOP_UPSTREAM_ORDERS: url("http://127.0.0.1:8084", ["http:"]),
   /** Browser origins allowed to call, comma separated; `*` allows any (credentials travel in headers, not cookies). */
   SHOP_CORS_ORIGINS: str("*"),
+  /** Where the rate-limit counters live, shared by every gateway replica. */
+  SHOP_REDIS_URL: url("redis://127.0.0.1:6379", ["redis:", "rediss:"]),
+  /** Prefix of the gateway's Redis keys; by default the namespace's (`<namespace>:`). */
+  SHOP_REDIS_PREFIX: str(""),
+  /** Calls one API key or token may make per window; 0 turns the limit off. */
+  SHOP_RATE_LIMIT_PER_CREDENTIAL: int(100_000, 0),
+  /** Calls one client address may make per window without credentials (stricter); 0 turns the limit off. */
+  SHOP_RATE_LIMIT_ANONYMOUS: int(20_000, 0),
+  /** Length of the rate-limit window in seconds. */
+  SHOP_RATE_LIMIT_WINDOW_S: int(10, 1, 3_600),
+  /** Proxies in front of the gateway whose `x-forwarded-for` entries name the client; 0 trusts none. */
+  SHOP_TRUSTED_PROXY_HOPS: int(0, 0, 10),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

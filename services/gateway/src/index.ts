@@ -1,4 +1,4 @@
-export type { GatewayOptions, RunningGateway } from "./gateway.js";
-export { startGateway } from "./gateway.js";
-export type { Route, Upstreams } from "./route-table.js";
-export { createRouteTable } from "./route-table.js";
+export type { GatewayConfig } from "./config.js";
+export { gatewayConfigSpec, loadGatewayConfig } from "./config.js";
+export type { Gateway, GatewayOverrides, RunningGateway } from "./gateway.js";
+export { createGateway } from "./gateway.js";

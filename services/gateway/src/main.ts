@@ -1,24 +1,9 @@
+// Gateway process entry: config → platform → gateway → serve → graceful shutdown on signals.
 import { createPlatform, exitOnSignals, loadConfigOrExit } from "@shop/platform";
 import { loadGatewayConfig } from "./config.js";
-import { startGateway } from "./gateway.js";
+import { createGateway } from "./gateway.js";
 
-const config = loadConfigOrExit("gateway", loadGatewayConfig);
+const config = loadConfigOrExit("gateway", () => loadGatewayConfig({ SHOP_PORT: "8080", ...process.env }));
 const platform = await createPlatform("gateway", config);
-const gateway = await startGateway({
-  port: config.SHOP_PORT || 8080,
-  host: config.SHOP_HOST,
-  logger: platform.logger,
-  upstreams: {
-    products: config.SHOP_UPSTREAM_PRODUCTS,
-    identity: config.SHOP_UPSTREAM_PRODUCTS,
-    search: config.SHOP_UPSTREAM_SEARCH,
-    inventory: config.SHOP_UPSTREAM_INVENTORY,
-    orders: config.SHOP_UPSTREAM_ORDERS,
-  },
-  corsOrigins: config.SHOP_CORS_ORIGINS.split(",").map((origin) => origin.trim()),
-  apiKeys: platform.apiKeys,
-  tokenSecret: config.SHOP_AUTH_SECRET,
-  shutdownTimeoutMs: config.SHOP_SHUTDOWN_TIMEOUT_MS,
-  onShutdown: [platform.close],
-});
-exitOnSignals(gateway, platform.logger);
+const gateway = createGateway(platform, config);
+exitOnSignals(await gateway.start(), platform.logger);

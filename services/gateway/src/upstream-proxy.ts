@@ -31,9 +31,23 @@ function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
+/** Cancels a forwarded call that is still running (its deadline passed); does nothing once it finished. */
+export type CancelForward = () => void;
+
 export interface UpstreamProxy {
-  /** Forwards a call; gRPC goes over HTTP/2, Connect and gRPC-web over pooled HTTP/1.1 keep-alive connections. */
-  forward(req: Request, res: Response, upstream: string, extraHeaders: Record<string, string>): void;
+  /**
+   * Forwards a call whose body was already read; gRPC goes over HTTP/2, Connect and gRPC-web over pooled HTTP/1.1
+   * keep-alive connections. `extraHeaders` go both ways (request id, CORS); `upstreamHeaders` only to the service
+   * (the deadline it runs under).
+   */
+  forward(
+    req: Request,
+    res: Response,
+    upstream: string,
+    body: Buffer,
+    extraHeaders: Record<string, string>,
+    upstreamHeaders: Record<string, string>,
+  ): CancelForward;
   close(): void;
 }
 
@@ -52,6 +66,7 @@ export function createUpstreamProxy(): UpstreamProxy {
   };
 
   const unavailable = (req: Request, res: Response, extraHeaders: Record<string, string>) => {
+    if (res.writableEnded) return; // already answered, e.g. as DeadlineExceeded before the call was cancelled
     if (res.headersSent) {
       res.destroy();
       return;
@@ -63,10 +78,22 @@ export function createUpstreamProxy(): UpstreamProxy {
     writeProtocolError(String(req.headers["content-type"] ?? ""), res, error, extraHeaders);
   };
 
-  const forwardHttp1 = (req: Request, res: Response, upstream: string, extraHeaders: Record<string, string>) => {
+  const forwardHttp1 = (
+    req: Request,
+    res: Response,
+    upstream: string,
+    body: Buffer,
+    extraHeaders: Record<string, string>,
+    upstreamHeaders: Record<string, string>,
+  ): CancelForward => {
     const upstreamReq = http.request(new URL(req.url ?? "/", upstream), {
       method: req.method,
-      headers: { ...forwardable(req.headers), ...extraHeaders },
+      headers: {
+        ...forwardable(req.headers),
+        ...extraHeaders,
+        ...upstreamHeaders,
+        "content-length": String(body.length),
+      },
       agent,
     });
     upstreamReq.on("response", (upstreamRes) => {
@@ -74,22 +101,31 @@ export function createUpstreamProxy(): UpstreamProxy {
       upstreamRes.pipe(res as NodeJS.WritableStream);
     });
     upstreamReq.on("error", () => unavailable(req, res, extraHeaders));
-    req.pipe(upstreamReq);
+    upstreamReq.end(body);
+    return () => upstreamReq.destroy();
   };
 
-  const forwardHttp2 = (req: Request, res: Response, upstream: string, extraHeaders: Record<string, string>) => {
+  const forwardHttp2 = (
+    req: Request,
+    res: Response,
+    upstream: string,
+    body: Buffer,
+    extraHeaders: Record<string, string>,
+    upstreamHeaders: Record<string, string>,
+  ): CancelForward => {
     let stream: http2.ClientHttp2Stream;
     try {
       stream = sessionFor(upstream).request({
         ...forwardable(req.headers),
         ...extraHeaders,
+        ...upstreamHeaders,
         ":method": req.method ?? "POST",
         ":path": req.url ?? "/",
         te: "trailers",
       });
     } catch {
       unavailable(req, res, extraHeaders);
-      return;
+      return () => undefined;
     }
     stream.on("response", (headers) => {
       const status = Number(headers[":status"] ?? 502);
@@ -99,17 +135,19 @@ export function createUpstreamProxy(): UpstreamProxy {
     stream.on("data", (chunk: Buffer) => (res as ServerResponse).write(chunk));
     stream.on("end", () => res.end());
     stream.on("error", () => unavailable(req, res, extraHeaders));
-    res.on("close", () => {
+    const cancel = () => {
       if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
-    });
-    req.pipe(stream);
+    };
+    res.on("close", cancel);
+    stream.end(body);
+    return cancel;
   };
 
   return {
-    forward(req, res, upstream, extraHeaders) {
+    forward(req, res, upstream, body, extraHeaders, upstreamHeaders) {
       const contentType = String(req.headers["content-type"] ?? "");
       const isGrpc = contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web");
-      (isGrpc ? forwardHttp2 : forwardHttp1)(req, res, upstream, extraHeaders);
+      return (isGrpc ? forwardHttp2 : forwardHttp1)(req, res, upstream, body, extraHeaders, upstreamHeaders);
     },
     close() {
       agent.destroy();

@@ -1,24 +1,28 @@
 import { Code } from "@connectrpc/connect";
 import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
 import { SearchService } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import { ApiKeyRegistry, createLogger, type RunningService } from "@shop/platform";
+import type { RunningService } from "@shop/platform";
 import {
   allProtocols,
   clientFor,
+  createTestEnv,
   errorOf,
   startTestService,
+  type TestEnv,
   type TestKeys,
-  testTokenSecret,
 } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningGateway, startGateway } from "../src/index.js";
+import { gatewayPlatform, startTestGateway } from "./support/gateway-harness.js";
 
 const calls: string[] = [];
+let env: TestEnv;
 let upstream: RunningService & { keys: TestKeys };
-let gateway: RunningGateway;
+let gateway: Awaited<ReturnType<typeof startTestGateway>>;
 
 beforeAll(async () => {
-  const apiKeys = new ApiKeyRegistry();
+  env = await createTestEnv();
+  const setup = await gatewayPlatform(env, { SHOP_CORS_ORIGINS: "https://store.example" });
+  const apiKeys = setup.platform.apiKeys;
   upstream = await startTestService(
     {
       name: "products-behind-gateway",
@@ -32,21 +36,14 @@ beforeAll(async () => {
     },
     { apiKeys },
   );
-  gateway = await startGateway({
-    port: 0,
-    host: "127.0.0.1",
-    logger: createLogger("gateway", "silent"),
-    // search points at a closed port: the gateway must answer Unavailable, not hang.
-    upstreams: { products: upstream.url, search: "http://127.0.0.1:9" },
-    corsOrigins: ["https://store.example"],
-    apiKeys,
-    tokenSecret: testTokenSecret,
-  });
+  // search points at a closed port: the gateway must answer Unavailable, not hang.
+  gateway = await startTestGateway(setup, { products: upstream.url, search: "http://127.0.0.1:9" });
 });
 
 afterAll(async () => {
-  await gateway?.shutdown();
+  await gateway?.stop();
   await upstream?.shutdown();
+  await env?.cleanup();
 });
 
 describe("gateway", () => {

@@ -13,7 +13,10 @@ function redisPrefix(fallback: string): EnvReader<string> {
 export const inventoryConfigSpec = {
   ...platformConfigSpec,
   SHOP_REDIS_URL: url("redis://127.0.0.1:6379", ["redis:", "rediss:"]),
-  /** Prefix of every inventory key (e.g. "staging:"), so several deployments or test runs share one Redis. */
+  /**
+   * Prefix of every inventory key (e.g. "staging:"), so several deployments or test runs share one Redis. Default:
+   * SHOP_NAMESPACE and a colon (see `loadInventoryConfig`), so a namespace alone keeps deployments apart.
+   */
   SHOP_REDIS_PREFIX: redisPrefix(""),
   /** How long a hold lasts when Reserve names no TTL. Default 15 minutes. */
   SHOP_INVENTORY_DEFAULT_TTL_SECONDS: int(900, 1, 86_400),
@@ -25,7 +28,11 @@ export const inventoryConfigSpec = {
 
 export type InventoryConfig = { [K in keyof typeof inventoryConfigSpec]: ReturnType<(typeof inventoryConfigSpec)[K]> };
 
-/** Reads and validates the inventory's environment; a bad value stops the start with every problem listed. */
+/**
+ * Reads and validates the inventory's environment; a bad value stops the start with every problem listed. Without
+ * SHOP_REDIS_PREFIX the keys are prefixed by the namespace, as its NATS names are.
+ */
 export function loadInventoryConfig(env: Record<string, string | undefined> = process.env): InventoryConfig {
-  return loadConfig(inventoryConfigSpec, env);
+  const namespace = env.SHOP_NAMESPACE ?? "";
+  return loadConfig({ ...inventoryConfigSpec, SHOP_REDIS_PREFIX: redisPrefix(namespace ? `${namespace}:` : "") }, env);
 }

@@ -1,14 +1,4 @@
 export type { InventoryConfig } from "./config.js";
-export { inventoryConfigSpec, loadInventoryConfig } from "./config.js";
-export type { Clock, ManualClock } from "./domain/clock.js";
-export { createManualClock, systemClock } from "./domain/clock.js";
-export type { HeldLine } from "./domain/reservation-lines.js";
-export { normalizeLines } from "./domain/reservation-lines.js";
-export type { ExpirySweeper } from "./expiry-sweeper.js";
-export type { Inventory, InventoryOptions } from "./inventory.js";
-export { createInventory, startInventory } from "./inventory.js";
-export type { InventoryKeys } from "./store/inventory-keys.js";
-export { inventoryKeys } from "./store/inventory-keys.js";
-export { scriptSources } from "./store/inventory-scripts.js";
-export type { StockStore } from "./store/stock-store.js";
-export { reserveInvocation } from "./store/stock-store.js";
+export { loadInventoryConfig } from "./config.js";
+export type { Inventory, InventoryOverrides } from "./inventory.js";
+export { createInventory } from "./inventory.js";

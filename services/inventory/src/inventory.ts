@@ -1,15 +1,14 @@
 import {
-  createPlatform,
+  createShopService,
   type EventConsumer,
   type Logger,
   type OutboxRelay,
   type Platform,
-  type RunningService,
-  type ServiceDefinition,
+  type ShopService,
   startOutboxRelay,
 } from "@shop/platform";
 import { Redis } from "ioredis";
-import { type InventoryConfig, loadInventoryConfig } from "./config.js";
+import type { InventoryConfig } from "./config.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { outboxEntryToEvent, startSellerStockConsumer } from "./events.js";
 import { type ExpirySweeper, startExpirySweeper } from "./expiry-sweeper.js";
@@ -18,16 +17,14 @@ import { inventoryRoutes } from "./service.js";
 import { createRedisOutboxSource } from "./store/redis-outbox-source.js";
 import { createStockStore, type StockStore } from "./store/stock-store.js";
 
-export interface InventoryOptions {
-  platform: Platform;
-  config: InventoryConfig;
+/** What tests vary about an inventory instance; a deployment passes none of them. */
+export interface InventoryOverrides {
   /** Time for expiry; tests pass a manual clock. Default: the system clock. */
   clock?: Clock;
 }
 
-/** A wired inventory: its service definition for `serve`, plus handles tests and operators need. */
-export interface Inventory {
-  definition: ServiceDefinition;
+/** An inventory instance: the common service shape, plus the parts its tests drive or watch. */
+export interface Inventory extends ShopService {
   store: StockStore;
   sweeper: ExpirySweeper;
   relay: OutboxRelay;
@@ -39,12 +36,16 @@ export interface Inventory {
 }
 
 /**
- * Builds the inventory on a platform: Redis connection and scripts, the outbox relay, the expiry sweeper, the
- * seller-stock consumer and the Connect routes. Everything it started stops in the definition's shutdown hooks.
+ * Builds the inventory on a platform: Redis connection and scripts (keys under SHOP_REDIS_PREFIX), the outbox relay,
+ * the expiry sweeper, the seller-stock consumer and the Connect routes. main.ts, the tests and the benchmarks all
+ * start the inventory through this function; `stop` ends everything it started.
  */
-export async function createInventory(options: InventoryOptions): Promise<Inventory> {
-  const { platform, config } = options;
-  const clock = options.clock ?? systemClock;
+export async function createInventory(
+  platform: Platform,
+  config: InventoryConfig,
+  overrides: InventoryOverrides = {},
+): Promise<Inventory> {
+  const clock = overrides.clock ?? systemClock;
   const logger: Logger = platform.logger;
   const namespace = config.SHOP_NAMESPACE;
   const retentionMs = config.SHOP_INVENTORY_RETENTION_HOURS * 3_600_000;
@@ -93,7 +94,7 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
     awaitRestore: (timeoutMs) => rebuild.idle(timeoutMs),
   });
 
-  const definition: ServiceDefinition = {
+  const service = createShopService(platform, {
     name: "inventory",
     routes: inventoryRoutes({
       store,
@@ -112,10 +113,10 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
         await redis.quit().catch(() => redis.disconnect());
       },
     ],
-  };
+  });
 
   return {
-    definition,
+    ...service,
     store,
     sweeper,
     relay,
@@ -124,15 +125,4 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
     redis,
     outboxDrained: (timeoutMs) => relay.drained(timeoutMs),
   };
-}
-
-/** Starts the inventory from environment variables, as `main.ts` and the local stack launcher do. */
-export async function startInventory(
-  options: { env?: Record<string, string | undefined>; clock?: Clock } = {},
-): Promise<{ running: RunningService; inventory: Inventory; platform: Platform }> {
-  const config = loadInventoryConfig(options.env ?? process.env);
-  const platform = await createPlatform("inventory", config);
-  const inventory = await createInventory({ platform, config, clock: options.clock });
-  const running = await platform.serve(inventory.definition);
-  return { running, inventory, platform };
 }

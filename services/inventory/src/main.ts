@@ -1,13 +1,9 @@
-// Inventory process entry: configuration from the environment, wiring, serving, graceful shutdown on SIGTERM.
-import { exitOnSignals, isConfigError } from "@shop/platform";
-import { startInventory } from "./inventory.js";
+// Process entry of the inventory service: config → platform → inventory → serve → graceful shutdown on signals.
+import { createPlatform, exitOnSignals, loadConfigOrExit } from "@shop/platform";
+import { loadInventoryConfig } from "./config.js";
+import { createInventory } from "./inventory.js";
 
-try {
-  const { running, platform } = await startInventory();
-  exitOnSignals(running, platform.logger);
-} catch (err) {
-  process.stderr.write(
-    `inventory failed to start: ${isConfigError(err) ? err.message : String((err as Error).stack ?? err)}\n`,
-  );
-  process.exit(1);
-}
+const config = loadConfigOrExit("inventory", loadInventoryConfig);
+const platform = await createPlatform("inventory", config);
+const inventory = await createInventory(platform, config);
+exitOnSignals(await inventory.start(), platform.logger);

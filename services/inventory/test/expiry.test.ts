@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb.js";
 import { codeOf, createTestEnv, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createManualClock } from "../src/index.js";
+import { createManualClock } from "../src/internal.js";
 import { type InventoryHarness, startInventoryHarness } from "./support/inventory-harness.js";
 
 let env: TestEnv;

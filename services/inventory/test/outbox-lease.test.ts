@@ -2,8 +2,7 @@ import { createLogger } from "@shop/platform";
 import { createTestEnv, type TestEnv } from "@shop/platform/testing";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inventoryKeys } from "../src/store/inventory-keys.js";
-import { createRedisOutboxSource } from "../src/store/redis-outbox-source.js";
+import { createRedisOutboxSource, inventoryKeys } from "../src/internal.js";
 import { observer } from "./support/inventory-harness.js";
 
 let env: TestEnv;

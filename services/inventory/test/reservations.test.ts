@@ -5,7 +5,7 @@ import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb
 import { codeOf, createTestEnv, type TestEnv } from "@shop/platform/testing";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inventoryKeys } from "../src/index.js";
+import { inventoryKeys } from "../src/internal.js";
 import { type InventoryHarness, observer, startInventoryHarness } from "./support/inventory-harness.js";
 import { readEvents } from "./support/ledger-events.js";
 

@@ -1,5 +1,12 @@
-/** A reader of one environment variable: returns the typed value or throws a message naming what is wrong. */
-export type EnvReader<T> = (raw: string | undefined, name: string) => T;
+import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
+import { type ApiKeyRecord, parseApiKeyId, parseStaticApiKeys, roleName } from "./auth/api-keys.js";
+import { generateDevTokenKeySet, parseTokenKeySet, type TokenKeySet } from "./auth/token-key-set.js";
+
+/**
+ * A reader of one environment variable: returns the typed value or throws a message naming what is wrong. `env` is
+ * the whole environment, for the few readers whose rule depends on another variable (development mode).
+ */
+export type EnvReader<T> = (raw: string | undefined, name: string, env: Record<string, string | undefined>) => T;
 
 export class ConfigError extends Error {
   override name = "ConfigError" as const;
@@ -69,6 +76,60 @@ export function oneOf<const T extends string>(fallback: T, allowed: readonly T[]
   };
 }
 
+/** Whether `SHOP_DEV_MODE` is on; a malformed value counts as off (and is listed by its own reader). */
+function isDevMode(env: Record<string, string | undefined>): boolean {
+  return ["1", "true", "yes"].includes(env.SHOP_DEV_MODE ?? "");
+}
+
+/**
+ * The token keys (`kid:secret[,kid:secret]`, the first signs): required, because a built-in secret would let anyone
+ * who read the source sign tokens. Only in development mode (`SHOP_DEV_MODE=1`) does a missing value become a random
+ * key of this process, and the platform logs a warning.
+ */
+export function tokenKeys(): EnvReader<TokenKeySet> {
+  return (raw, name, env) => {
+    if (raw === undefined || raw.trim() === "") {
+      if (isDevMode(env)) return generateDevTokenKeySet();
+      const legacy = env.SHOP_AUTH_SECRET ? " (SHOP_AUTH_SECRET is no longer read)" : "";
+      throw new Error(
+        `${name} is required${legacy}: set it to <kid>:<secret>, e.g. ${name}="k1:$(openssl rand -base64 48)", ` +
+          "or set SHOP_DEV_MODE=1 on a development machine",
+      );
+    }
+    return parseTokenKeySet(raw, name);
+  };
+}
+
+/** API keys known without the identity stream, `role:sk_…` pairs separated by commas; a malformed entry is listed. */
+export function staticApiKeys(): EnvReader<ApiKeyRecord[]> {
+  return (raw, name) => parseStaticApiKeys(raw ?? "", name);
+}
+
+/**
+ * This service's own API key (`sk_…`, role service) for calling other services; empty when it calls none. A key that
+ * SHOP_STATIC_API_KEYS registers with another role is refused: a service never calls as a seller or operator.
+ */
+export function serviceKey(): EnvReader<string> {
+  return (raw, name, env) => {
+    const value = raw?.trim() ?? "";
+    if (value === "") return "";
+    const id = parseApiKeyId(value);
+    if (id === undefined) throw new Error(`${name} must be an API key (sk_<id>_<secret>) of role service`);
+    let registered: ApiKeyRecord | undefined;
+    try {
+      registered = parseStaticApiKeys(env.SHOP_STATIC_API_KEYS ?? "").find((record) => record.id === id);
+    } catch {
+      // SHOP_STATIC_API_KEYS reports its own problem.
+    }
+    if (registered !== undefined && registered.role !== Role.SERVICE) {
+      throw new Error(
+        `${name} is registered in SHOP_STATIC_API_KEYS with role ${roleName(registered.role)}: use a key of role service`,
+      );
+    }
+    return value;
+  };
+}
+
 /**
  * Reads every variable of `spec` from `env` at once, so a bad start reports all problems together.
  * Keys of the spec are the variable names.
@@ -81,7 +142,7 @@ export function loadConfig<S extends Record<string, EnvReader<unknown>>>(
   const config: Record<string, unknown> = {};
   for (const [name, read] of Object.entries(spec)) {
     try {
-      config[name] = read(env[name], name);
+      config[name] = read(env[name], name, env);
     } catch (err) {
       problems.push((err as Error).message);
     }
@@ -98,11 +159,19 @@ export const platformConfigSpec = {
   SHOP_NATS_URL: url("nats://127.0.0.1:4222", ["nats:", "tls:"]),
   /** Prefix of every stream, subject and consumer name; isolates test runs and tenants on one NATS. */
   SHOP_NAMESPACE: str(""),
-  /** Signs bearer tokens; every service of one deployment shares it. */
-  SHOP_AUTH_SECRET: str("dev-only-secret-change-me"),
+  /** Development machine: a missing SHOP_TOKEN_KEYS becomes a random key of this process. Never in production. */
+  SHOP_DEV_MODE: bool(false),
+  /** Sign and check bearer tokens, `kid:secret[,kid:secret]`: the first signs, both verify. Shared by a deployment. */
+  SHOP_TOKEN_KEYS: tokenKeys(),
   /** Keys known without the identity stream, as `role:key` pairs separated by commas (bootstrap operator key). */
-  SHOP_STATIC_API_KEYS: str(""),
+  SHOP_STATIC_API_KEYS: staticApiKeys(),
+  /** This service's own key (role service) for calls to other services; see `platform.serviceTransport`. */
+  SHOP_SERVICE_KEY: serviceKey(),
   SHOP_SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+  /** Largest request body a server accepts; beyond it the call is refused with ResourceExhausted, unread. */
+  SHOP_MAX_REQUEST_BYTES: int(4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** Longest a call may run: a caller's longer or missing deadline is cut to this. */
+  SHOP_MAX_TIMEOUT_MS: int(30_000, 100, 3_600_000),
 };
 
 /** For a process entry: a bad configuration prints every problem and exits 1, instead of a stack trace. */

@@ -10,7 +10,7 @@ import { file_shop_orders_v1_order_service } from "@shop/contracts/shop/orders/v
 import { file_shop_products_v1_events } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { file_shop_products_v1_product_service } from "@shop/contracts/shop/products/v1/product_service_pb.js";
 import { file_shop_search_v1_search_service } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import { type EventContract, eventContract } from "@shop/sdk";
+import { type EventContract, eventContract } from "@shop/event-wire";
 
 /** Every file of the contract, so JSON codecs, event decoding and contract tests see the same types. */
 export const contractRegistry = createRegistry(

@@ -5,7 +5,11 @@ export type { AuthOptions } from "./auth/authorize.js";
 export { authorizeCall, credentialOf } from "./auth/authorize.js";
 export type { Principal } from "./auth/principal.js";
 export { anonymous, principalKey, requestIdKey } from "./auth/principal.js";
-export { issueToken, verifyToken } from "./auth/tokens.js";
+export { serviceCredential, serviceTransport } from "./auth/service-credential.js";
+export type { TokenKey, TokenKeySet } from "./auth/token-key-set.js";
+export { generateTokenSecret, maxTokenKeys, parseTokenKeySet } from "./auth/token-key-set.js";
+export type { TokenCheck, TokenIssuer, TokenOptions, TokenRefusal, Tokens, TokenVerifier } from "./auth/tokens.js";
+export { createTokens, tokenRoles } from "./auth/tokens.js";
 export type { EnvReader } from "./config.js";
 export {
   bool,
@@ -16,7 +20,10 @@ export {
   loadConfigOrExit,
   oneOf,
   platformConfigSpec,
+  serviceKey,
+  staticApiKeys,
   str,
+  tokenKeys,
   url,
 } from "./config.js";
 export type { EventContract } from "./contract.js";
@@ -50,6 +57,8 @@ export type { OutboxBatch, OutboxRelay, OutboxRelayOptions, OutboxSource } from 
 export { startOutboxRelay } from "./outbox/outbox-relay.js";
 export type { Platform, PlatformConfig } from "./platform.js";
 export { createPlatform } from "./platform.js";
+export { RetryInfoSchema, retryDelayMs, retryLaterError } from "./retry-info.js";
+export { clampDeadline, requestedTimeoutMs } from "./server/deadline-header.js";
 export type {
   AnyRequest,
   AnyResponse,
@@ -60,5 +69,8 @@ export { startDualProtocolServer } from "./server/dual-protocol-server.js";
 export { HealthService } from "./server/health-service.js";
 export { createProbeHandler } from "./server/probes.js";
 export { createSniffingListener } from "./server/protocol-sniffer.js";
+export { defaultMaxRequestBytes } from "./server/rpc-handler.js";
 export type { RunningService, ServeOptions, ServiceDefinition } from "./server/serve.js";
 export { createMetricsRegistry, exitOnSignals, serve } from "./server/serve.js";
+export type { ShopService } from "./shop-service.js";
+export { createShopService } from "./shop-service.js";

@@ -1,8 +1,12 @@
+import type { Interceptor, Transport } from "@connectrpc/connect";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { followApiKeys } from "./auth/api-key-follower.js";
-import { ApiKeyRegistry, parseStaticApiKeys } from "./auth/api-keys.js";
-import type { platformConfigSpec } from "./config.js";
+import { ApiKeyRegistry } from "./auth/api-keys.js";
+import type { AuthOptions } from "./auth/authorize.js";
+import { serviceTransport } from "./auth/service-credential.js";
+import { createTokens, type TokenIssuer } from "./auth/tokens.js";
+import { ConfigError, type platformConfigSpec } from "./config.js";
 import { createEventPublisher, type EventPublisher } from "./events/event-publisher.js";
 import { contractStreams, ensureStreams, type StreamSpec } from "./events/streams.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -19,6 +23,15 @@ export interface Platform {
   jsm: JetStreamManager;
   events: EventPublisher;
   apiKeys: ApiKeyRegistry;
+  /** How this process authenticates callers (API keys and token keys); what `serve` and the gateway check with. */
+  auth: AuthOptions;
+  /** Mints customer and service tokens with the deployment's signing key (SHOP_TOKEN_KEYS). */
+  tokens: TokenIssuer;
+  /**
+   * A transport to another service that authenticates as this one (SHOP_SERVICE_KEY, role service); throws a
+   * ConfigError when the key is not set. Call it at start so a missing key stops the process early.
+   */
+  serviceTransport(baseUrl: string, interceptors?: Interceptor[]): Transport;
   /** Serves the service; its shutdown also closes the platform, after the service's own hooks. */
   serve(definition: ServiceDefinition): Promise<RunningService>;
   /** Stops following API keys and drains the NATS connection. */
@@ -47,7 +60,15 @@ export async function createPlatform(
   const js = jetstream(nats);
   await ensureStreams(jsm, options.streams ?? contractStreams(config.SHOP_NAMESPACE));
   const apiKeys = new ApiKeyRegistry();
-  for (const record of parseStaticApiKeys(config.SHOP_STATIC_API_KEYS)) apiKeys.put(record);
+  for (const record of config.SHOP_STATIC_API_KEYS) apiKeys.put(record);
+  const tokens = createTokens(config.SHOP_TOKEN_KEYS);
+  const auth: AuthOptions = { apiKeys, tokens };
+  if (config.SHOP_TOKEN_KEYS.generated) {
+    logger.warn(
+      { kid: config.SHOP_TOKEN_KEYS.signing.kid },
+      "development mode: no SHOP_TOKEN_KEYS, so tokens are signed with a random key of this process only",
+    );
+  }
   const keyFollower = await followApiKeys({ js, jsm, registry: apiKeys, namespace: config.SHOP_NAMESPACE, logger });
   const events = createEventPublisher(js, config.SHOP_NAMESPACE);
   const close = async () => {
@@ -63,6 +84,16 @@ export async function createPlatform(
     jsm,
     events,
     apiKeys,
+    auth,
+    tokens,
+    serviceTransport(baseUrl, interceptors) {
+      if (config.SHOP_SERVICE_KEY === "") {
+        throw new ConfigError([
+          `SHOP_SERVICE_KEY is required for ${service} to call ${baseUrl}: an API key of role service, registered with the services it calls`,
+        ]);
+      }
+      return serviceTransport(config.SHOP_SERVICE_KEY, baseUrl, interceptors);
+    },
     close,
     serve: (definition) =>
       serve(
@@ -74,9 +105,10 @@ export async function createPlatform(
           port: config.SHOP_PORT,
           host: config.SHOP_HOST,
           logger,
-          apiKeys,
-          tokenSecret: config.SHOP_AUTH_SECRET,
+          auth,
           shutdownTimeoutMs: config.SHOP_SHUTDOWN_TIMEOUT_MS,
+          maxRequestBytes: config.SHOP_MAX_REQUEST_BYTES,
+          maxTimeoutMs: config.SHOP_MAX_TIMEOUT_MS,
         },
       ),
   };

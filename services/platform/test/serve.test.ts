@@ -4,13 +4,14 @@ import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { ProductSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
 import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HealthService, issueToken } from "../src/index.js";
+import { createTokens, HealthService } from "../src/index.js";
 import {
   allProtocols,
   clientFor,
   codeOf,
   startTestService,
-  testTokenSecret,
+  testTokenKeys,
+  testTokens,
   transportFor,
 } from "../src/testing/index.js";
 import { fakeProductService } from "./fixtures/fake-product-service.js";
@@ -98,16 +99,18 @@ describe("auth from the contract's access option", () => {
     expect(await codeOf(client.getProduct({ id: "x" }))).toBe(Code.Unauthenticated);
   });
 
-  it("accepts a seller key and a seller bearer token", async () => {
+  it("accepts a seller key, and a service bearer token where the service role is allowed", async () => {
     const withKey = clientFor(ProductService, server.url, { credential: server.keys.seller });
     expect(await codeOf(withKey.createProduct({ product: validProduct() }))).toBe("ok");
-    const token = issueToken({ role: Role.SELLER, subject: "seller-1" }, testTokenSecret);
+    const token = await testTokens.issue({ role: Role.SERVICE, subject: "orders" });
     const withToken = clientFor(ProductService, server.url, { protocol: "grpc", credential: token });
-    expect(await codeOf(withToken.createProduct({ product: validProduct() }))).toBe("ok");
+    expect(await codeOf(withToken.getProduct({ id: "x" }))).toBe("ok");
+    expect(await codeOf(withToken.createProduct({ product: validProduct() }))).toBe(Code.PermissionDenied);
   });
 
   it("refuses an expired token", async () => {
-    const token = issueToken({ role: Role.SELLER, subject: "s" }, testTokenSecret, 60, Date.now() - 3_600_000);
+    const anHourAgo = createTokens(testTokenKeys, { now: () => Date.now() - 3_600_000 });
+    const token = await anHourAgo.issue({ role: Role.SERVICE, subject: "s" }, { ttlSeconds: 60 });
     const client = clientFor(ProductService, server.url, { credential: token });
     expect(await codeOf(client.getProduct({ id: "x" }))).toBe(Code.Unauthenticated);
   });

@@ -1,9 +1,4 @@
 export type { ProductsConfig } from "./config.js";
-export { loadProductsConfig, productsConfigSpec } from "./config.js";
-export type { ProductsServiceOptions } from "./service.js";
-export { createProductsService } from "./service.js";
-export type { CatalogDatabase, Database } from "./store/database.js";
-export { createDatabase } from "./store/database.js";
-export { migrationFiles, runMigrations } from "./store/migrator.js";
-export type { PostgresOutboxSource, PostgresOutboxSourceOptions } from "./store/outbox-source.js";
-export { createOutboxSource } from "./store/outbox-source.js";
+export { loadProductsConfig } from "./config.js";
+export type { Products, ProductsOverrides } from "./products.js";
+export { createProducts } from "./products.js";

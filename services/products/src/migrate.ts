@@ -1,17 +1,22 @@
 // Process entry of `shop migrate`: applies the products service's pending migration files, prints them, exits.
-import { isConfigError, loadConfig, url } from "@shop/platform";
+import { isConfigError, loadConfig } from "@shop/platform";
+import { productsConfigSpec } from "./config.js";
 import { createDatabase } from "./store/database.js";
 import { runMigrations } from "./store/migrator.js";
 
 try {
+  // The same schema the service uses: the URL's, else the namespace's (SHOP_NAMESPACE).
   const config = loadConfig({
-    SHOP_DATABASE_URL: url("postgres://postgres@127.0.0.1:5432/test", ["postgres:", "postgresql:"]),
+    SHOP_DATABASE_URL: productsConfigSpec.SHOP_DATABASE_URL,
+    SHOP_NAMESPACE: productsConfigSpec.SHOP_NAMESPACE,
   });
-  const database = createDatabase(config.SHOP_DATABASE_URL, { poolSize: 1 });
+  const database = createDatabase(config.SHOP_DATABASE_URL, { poolSize: 1, namespace: config.SHOP_NAMESPACE });
   try {
-    const applied = await runMigrations(database.pool);
+    const applied = await runMigrations(database);
     process.stdout.write(
-      applied.length > 0 ? `products: applied ${applied.join(", ")}\n` : "products: database schema is up to date\n",
+      applied.length > 0
+        ? `products: applied ${applied.join(", ")} in schema ${database.schema}\n`
+        : `products: database schema ${database.schema} is up to date\n`,
     );
   } finally {
     await database.close();

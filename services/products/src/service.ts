@@ -18,7 +18,7 @@ import { callerOf } from "./caller.js";
 import { createApiKeyStore } from "./store/api-key-store.js";
 import { createCollectionStore } from "./store/collection-store.js";
 import type { Db } from "./store/database.js";
-import { type CreateOutcome, createProductStore } from "./store/product-store.js";
+import { type CreateOutcome, type CreatePath, createProductStore } from "./store/product-store.js";
 import { createStockStore } from "./store/stock-store.js";
 
 export interface ProductsServiceOptions {
@@ -29,6 +29,8 @@ export interface ProductsServiceOptions {
   apiKeys: ApiKeyRegistry;
   /** Default: the system clock. */
   clock?: () => Date;
+  /** How creates are written (see `CreatePath`). Default "one-statement". */
+  createPath?: CreatePath;
 }
 
 function batchResult(outcome: CreateOutcome) {
@@ -45,7 +47,7 @@ function batchResult(outcome: CreateOutcome) {
 /** ProductService and ApiKeyService on one port: the Connect side of the products service, thin over its stores. */
 export function createProductsService(options: ProductsServiceOptions): ServiceDefinition {
   const deps = { db: options.db, namespace: options.namespace, clock: options.clock ?? (() => new Date()) };
-  const products = createProductStore(deps);
+  const products = createProductStore(deps, options.createPath);
   const collections = createCollectionStore(deps);
   const stock = createStockStore(deps);
 

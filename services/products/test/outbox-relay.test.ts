@@ -2,13 +2,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ProductSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
-import { contractStreams, createEventPublisher, type EventPublisher, ensureStreams } from "@shop/platform";
+import { createEventPublisher, type EventPublisher } from "@shop/platform";
 import { startOwnNats, waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOutboxSource } from "../src/index.js";
+import { createOutboxSource } from "../src/internal.js";
 import {
   inParallel,
   orderingProblems,
@@ -75,7 +74,7 @@ async function expectStreamMatchesOutbox(nc?: NatsConnection) {
 
 describe("outbox relay", () => {
   it("publishes every committed write once, in per-product order", async () => {
-    const relay = h.startRelay();
+    const relay = await h.startRelay();
     await writeProducts(20, 2);
     await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     await relay.stop();
@@ -91,8 +90,10 @@ describe("outbox relay", () => {
       env: {
         ...process.env,
         ...h.env.serviceEnv,
-        SHOP_DATABASE_URL: h.env.postgresSchemaUrl,
-        BATCH_SIZE: "100",
+        SHOP_DATABASE_URL: h.env.postgresUrl,
+        SHOP_MIGRATE_ON_START: "false",
+        SHOP_OUTBOX_BATCH_SIZE: "100",
+        SHOP_OUTBOX_MAX_IN_FLIGHT: "1",
         HANG_AFTER: "150",
       },
       stdio: ["ignore", "pipe", "inherit"],
@@ -109,7 +110,7 @@ describe("outbox relay", () => {
     // The first batch was marked sent; the second (50 of 100 published) rolled back with the dead connection.
     await waitFor(async () => (await h.outboxCounts()).unpublished === 200, 20_000);
     const { publisher, counts } = countingPublisher(createEventPublisher(h.js, h.env.namespace));
-    const relay = h.startRelay({ publisher });
+    const relay = await h.startRelay({ publisher });
     await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     await relay.stop();
     expect(counts.attempts).toBe(200);
@@ -120,7 +121,7 @@ describe("outbox relay", () => {
   it("runs two relays together without duplicates or gaps (one publishes at a time)", async () => {
     const { publisher, counts } = countingPublisher(createEventPublisher(h.js, h.env.namespace));
     const before = await h.outboxCounts();
-    const relays = [h.startRelay({ publisher, batchSize: 16 }), h.startRelay({ publisher, batchSize: 16 })];
+    const relays = [await h.startRelay({ publisher, batchSize: 16 }), await h.startRelay({ publisher, batchSize: 16 })];
     await writeProducts(150, 2);
     await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     for (const relay of relays) await relay.stop();
@@ -131,13 +132,13 @@ describe("outbox relay", () => {
   });
 
   it("prunes published rows after the retention period and keeps unpublished ones", async () => {
-    const relay = h.startRelay();
+    const relay = await h.startRelay();
     await writeProducts(3, 0);
     await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
     await relay.stop();
     const source = createOutboxSource({
       pool: h.database.pool,
-      connectionString: h.env.postgresSchemaUrl,
+      connectionString: h.database.url,
       logger: silentLogger,
       retentionMs: 0,
       pruneEveryMs: 0,
@@ -158,8 +159,7 @@ describe("NATS outage", () => {
       reconnectTimeWait: 100,
     });
     try {
-      await ensureStreams(await jetstreamManager(nc), contractStreams(h.env.namespace));
-      const relay = h.startRelay({ publisher: createEventPublisher(jetstream(nc), h.env.namespace), retryMs: 50 });
+      const relay = await h.startRelay({ natsUrl: natsServer.url, retryMs: 50 });
       await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
       const alreadyInStream = (await h.readStream("PRODUCTS", nc)).length;
 

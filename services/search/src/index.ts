@@ -1,31 +1,4 @@
-export type {
-  CatalogEventSource,
-  CatalogReadModel,
-  CatalogSeed,
-  EventPosition,
-  RebuildProgress,
-  StreamPositions,
-} from "./catalog-read-model.js";
-export { createCatalogReadModel } from "./catalog-read-model.js";
 export type { SearchConfig } from "./config.js";
-export { loadSearchConfig, searchConfigSpec } from "./config.js";
-export type { CatalogEvent, ProjectionRecord } from "./domain/catalog-projection.js";
-export { CatalogProjection } from "./domain/catalog-projection.js";
-export type {
-  CatalogFacet,
-  CatalogFilter,
-  CatalogHit,
-  CatalogQuery,
-  CatalogResult,
-  CatalogSort,
-} from "./domain/catalog-query.js";
-export { matchesFilter, priceBucketOf, priceBuckets } from "./domain/catalog-query.js";
-export { prepareSearch } from "./domain/search-request.js";
-export { analyze, foldText, stem, tokenize } from "./domain/text-analysis.js";
-export { createStreamReplay, startCatalogConsumers, streamEnds } from "./events.js";
-export type { SearchServiceHandle, SearchServiceOptions } from "./search-service.js";
-export { createSearchService, opensearchAlias } from "./search-service.js";
-export type { CatalogIndexBackend, CatalogIndexVersion, IndexStats } from "./store/catalog-index.js";
-export { readCatalogSnapshot, writeCatalogSnapshot } from "./store/catalog-snapshot.js";
-export { createEmbeddedBackend } from "./store/embedded/embedded-backend.js";
-export { createOpenSearchBackend } from "./store/opensearch/opensearch-backend.js";
+export { loadSearchConfig } from "./config.js";
+export type { Search, SearchOverrides } from "./search.js";
+export { createSearch } from "./search.js";

@@ -3,7 +3,7 @@ import { Client } from "@opensearch-project/opensearch";
 import { createLogger } from "@shop/platform";
 import { afterAll, describe } from "vitest";
 import { openSearchForTests } from "../../../test/support/opensearch/opensearch-node.js";
-import { createEmbeddedBackend, createOpenSearchBackend } from "../src/index.js";
+import { createEmbeddedBackend, createOpenSearchBackend } from "../src/internal.js";
 import { describeCatalogBehaviour } from "./catalog-behaviour.js";
 
 describe("embedded index", () => {

@@ -15,7 +15,7 @@ import {
   type CatalogIndexBackend,
   type CatalogReadModel,
   createCatalogReadModel,
-} from "../src/index.js";
+} from "../src/internal.js";
 import {
   collectionChanged,
   minutesAfterBase,

@@ -20,19 +20,20 @@ import {
   SearchService,
   SortOrder,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import { createLogger, type RunningService } from "@shop/platform";
+import { createLogger, createPlatform, type RunningService } from "@shop/platform";
 import {
   clientFor,
   createTestEnv,
+  createTestKeys,
   openTestJetStream,
-  startTestService,
   type TestEnv,
   type TestJetStream,
   type TestKeys,
 } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSearchForTests } from "../../../test/support/opensearch/opensearch-node.js";
-import { createSearchService, opensearchAlias, type RebuildProgress, type SearchServiceHandle } from "../src/index.js";
+import { createSearch, loadSearchConfig, type Search } from "../src/index.js";
+import { opensearchAlias, type RebuildProgress } from "../src/internal.js";
 import {
   collectionChanged,
   minutesAfterBase,
@@ -72,7 +73,7 @@ const backends = [
 describe.each(backends)("search service on $name", ({ backend }) => {
   let env: TestEnv;
   let nats: TestJetStream;
-  let service: { handle: SearchServiceHandle; running: RunningService & { keys: TestKeys }; built: RebuildProgress };
+  let service: { handle: Search; running: RunningService & { keys: TestKeys }; built: RebuildProgress };
   let search: Client<typeof SearchService>;
   const opensearchIndex = `catalog-${randomBytes(3).toString("hex")}`;
 
@@ -80,19 +81,19 @@ describe.each(backends)("search service on $name", ({ backend }) => {
     nats.events.publish(schema, event);
 
   async function startSearch(snapshotDir?: string) {
-    const handle = await createSearchService({
-      js: nats.js,
-      jsm: nats.jsm,
-      namespace: env.namespace,
-      logger: createLogger("search-e2e", "silent"),
-      backend,
-      opensearchUrl: openSearch?.url,
-      opensearchIndex,
-      consumerName: "search-e2e",
-      snapshotDir,
+    const config = loadSearchConfig({
+      ...env.serviceEnv,
+      SHOP_PORT: "0",
+      SHOP_SEARCH_BACKEND: backend,
+      SHOP_OPENSEARCH_URL: openSearch?.url,
+      SHOP_OPENSEARCH_INDEX: opensearchIndex,
+      SHOP_SEARCH_CONSUMER: "search-e2e",
+      SHOP_SEARCH_SNAPSHOT_DIR: snapshotDir,
     });
-    const running = await startTestService(handle.definition);
-    const built = await handle.ready;
+    const platform = await createPlatform("search", config, { logger: createLogger("search-e2e", "silent") });
+    const handle = await createSearch(platform, config);
+    const running = { ...(await handle.start()), keys: createTestKeys(platform.apiKeys) };
+    const built = await handle.built;
     return { handle, running, built };
   }
 
@@ -120,7 +121,7 @@ describe.each(backends)("search service on $name", ({ backend }) => {
   });
 
   afterAll(async () => {
-    await service?.running.shutdown();
+    await service?.handle.stop();
     await nats?.close();
     await env?.cleanup();
     if (backend === "opensearch" && openSearch) {
@@ -235,7 +236,7 @@ describe.each(backends)("search service on $name", ({ backend }) => {
       { query: "", filter: { inStockOnly: true }, sort: SortOrder.TITLE, pageSize: 100 },
     ];
     const before = await Promise.all(queries.map((q) => search.searchProducts(q)));
-    await service.running.shutdown();
+    await service.handle.stop();
 
     service = await startSearch();
     search = clientFor(SearchService, service.running.url);
@@ -247,9 +248,9 @@ describe.each(backends)("search service on $name", ({ backend }) => {
   it("restarts from its snapshot and replays only the events that came after it", async () => {
     const dir = await mkdtemp(join(tmpdir(), "search-snapshot-"));
     try {
-      await service.running.shutdown();
+      await service.handle.stop();
       service = await startSearch(dir);
-      await service.running.shutdown(); // writes the snapshot
+      await service.handle.stop(); // writes the snapshot
       // While search is down, the catalog moves on.
       await publish(ProductCreatedSchema, productCreated({ id: "late", title: "Latecomer Ladle", price: 700 }));
       await publish(StockChangedSchema, stockChanged("late-1", 9, 1));

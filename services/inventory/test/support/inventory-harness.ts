@@ -1,15 +1,10 @@
 import type { Client } from "@connectrpc/connect";
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
-import { createLogger, createPlatform, type Platform, type RunningService } from "@shop/platform";
+import { createLogger, createPlatform, type Platform } from "@shop/platform";
 import { clientFor, createTestKeys, type ProtocolName, type TestEnv, type TestKeys } from "@shop/platform/testing";
 import { Redis } from "ioredis";
-import {
-  createInventory,
-  createManualClock,
-  type Inventory,
-  loadInventoryConfig,
-  type ManualClock,
-} from "../../src/index.js";
+import { createInventory, type Inventory, loadInventoryConfig } from "../../src/index.js";
+import { createManualClock, type ManualClock } from "../../src/internal.js";
 
 /** One inventory served in-process for a test file, on the file's isolated namespace and Redis prefix. */
 export interface InventoryHarness {
@@ -27,8 +22,8 @@ export interface InventoryHarness {
 }
 
 export interface HarnessOptions {
-  /** Extra or overriding environment, e.g. SHOP_REDIS_URL of a private redis-server. */
-  env?: Record<string, string>;
+  /** Extra or overriding environment, e.g. SHOP_REDIS_URL of a private redis-server; undefined unsets a variable. */
+  env?: Record<string, string | undefined>;
   clock?: ManualClock;
 }
 
@@ -43,8 +38,8 @@ async function startOnce(testEnv: TestEnv, options: HarnessOptions, clock: Manua
   const platform = await createPlatform("inventory", config, {
     logger: createLogger("inventory", process.env.SHOP_LOG_LEVEL ?? "silent"),
   });
-  const inventory = await createInventory({ platform, config, clock });
-  const running: RunningService = await platform.serve(inventory.definition);
+  const inventory = await createInventory(platform, config, { clock });
+  const running = await inventory.start();
   return { platform, inventory, running, keys: createTestKeys(platform.apiKeys) };
 }
 
@@ -64,7 +59,7 @@ export async function startInventoryHarness(testEnv: TestEnv, options: HarnessOp
         protocol: protocol ?? "connect-binary",
       }),
     async restart() {
-      await current.running.shutdown();
+      await current.inventory.stop();
       current = await startOnce(testEnv, options, clock);
       Object.assign(harness, {
         url: current.running.url,
@@ -74,7 +69,7 @@ export async function startInventoryHarness(testEnv: TestEnv, options: HarnessOp
         operator: clientFor(InventoryService, current.running.url, { credential: current.keys.operator }),
       });
     },
-    stop: () => current.running.shutdown(),
+    stop: () => current.inventory.stop(),
   };
   return harness;
 }

@@ -74,19 +74,35 @@ export function roleName(role: Role): string {
   return Object.entries(roleByName).find(([, r]) => r === role)?.[0] ?? "public";
 }
 
-/** Parses `role:key,role:key` (SHOP_STATIC_API_KEYS) into records; throws on a malformed entry. */
-export function parseStaticApiKeys(value: string): ApiKeyRecord[] {
-  return value
+/**
+ * Parses `role:key,role:key` (SHOP_STATIC_API_KEYS) into records. Throws one message naming every malformed entry by
+ * its position, never quoting it (an entry may be a secret), for `loadConfig` to list with the other problems.
+ */
+export function parseStaticApiKeys(value: string, name = "SHOP_STATIC_API_KEYS"): ApiKeyRecord[] {
+  const problems: string[] = [];
+  const records: ApiKeyRecord[] = [];
+  const entries = value
     .split(",")
     .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0)
-    .map((entry) => {
-      const [roleText, secret] = entry.split(":", 2);
-      const role = parseRole(roleText ?? "");
-      const id = parseApiKeyId(secret ?? "");
-      if (role === undefined || id === undefined || secret === undefined) {
-        throw new Error(`SHOP_STATIC_API_KEYS entry "${roleText}:…" must be role:sk_<id>_<secret>`);
+    .filter((entry) => entry.length > 0);
+  entries.forEach((entry, index) => {
+    const colon = entry.indexOf(":");
+    const role = colon > 0 ? parseRole(entry.slice(0, colon)) : undefined;
+    const secret = colon > 0 ? entry.slice(colon + 1) : "";
+    const id = parseApiKeyId(secret);
+    if (role === undefined) {
+      problems.push(`entry ${index + 1} must start with a role (${Object.keys(roleByName).join(", ")}) and a colon`);
+    } else if (id === undefined) {
+      problems.push(`entry ${index + 1} (${roleName(role)}) is not an API key: sk_<12 characters>_<43 characters>`);
+    } else {
+      const record = { id, role, secretSha256: sha256Hex(secret) };
+      const seen = records.find((other) => other.id === id);
+      if (seen === undefined) records.push(record);
+      else if (seen.role !== role || seen.secretSha256 !== record.secretSha256) {
+        problems.push(`entry ${index + 1} gives key ${id} again, differently`);
       }
-      return { id, role, secretSha256: sha256Hex(secret) };
-    });
+    }
+  });
+  if (problems.length > 0) throw new Error(`${name} must be role:sk_<id>_<secret>[,…]: ${problems.join("; ")}`);
+  return records;
 }

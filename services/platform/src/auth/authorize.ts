@@ -4,11 +4,14 @@ import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { allowedRoles } from "../contract.js";
 import type { ApiKeyRegistry } from "./api-keys.js";
 import { anonymous, type Principal } from "./principal.js";
-import { isApiKey, verifyToken } from "./tokens.js";
+import { isApiKey, type TokenVerifier } from "./tokens.js";
 
+/** How a server authenticates callers: `platform.auth` for services and the gateway. */
 export interface AuthOptions {
+  /** API keys (any role); the only source of seller and operator authority. */
   apiKeys: ApiKeyRegistry;
-  tokenSecret: string;
+  /** Bearer JWTs of customers and services, checked against the deployment's token keys (SHOP_TOKEN_KEYS). */
+  tokens: TokenVerifier;
   /** Services outside the contract that anyone may call (grpc.health.v1.Health for probes). */
   publicServices?: string[];
 }
@@ -20,12 +23,18 @@ export function credentialOf(header: Headers): string | undefined {
   return header.get("x-api-key")?.trim() || undefined;
 }
 
-function authenticate(credential: string, options: AuthOptions): Principal | undefined {
+const notValid = "the API key or token is not valid: run `shop login` with a current key";
+
+async function authenticate(credential: string, options: AuthOptions): Promise<Principal> {
   if (isApiKey(credential)) {
     const record = options.apiKeys.verify(credential);
-    return record && { role: record.role, subject: record.id };
+    if (record === undefined) throw new ConnectError(notValid, Code.Unauthenticated);
+    return { role: record.role, subject: record.id };
   }
-  return verifyToken(credential, options.tokenSecret);
+  const check = await options.tokens.verify(credential);
+  if (check.refused === "expired") throw new ConnectError("the token has expired: get a new one", Code.Unauthenticated);
+  if (check.principal === undefined) throw new ConnectError(notValid, Code.Unauthenticated);
+  return check.principal;
 }
 
 /**
@@ -33,20 +42,10 @@ function authenticate(credential: string, options: AuthOptions): Principal | und
  * credentials → Unauthenticated; valid credentials of a role the method does not allow → PermissionDenied.
  * Shared by every service's auth interceptor and by the gateway, so both refuse the same calls the same way.
  */
-export function authorizeCall(method: DescMethod, header: Headers, options: AuthOptions): Principal {
+export async function authorizeCall(method: DescMethod, header: Headers, options: AuthOptions): Promise<Principal> {
   const allowed = options.publicServices?.includes(method.parent.typeName) ? [Role.PUBLIC] : allowedRoles(method);
   const credential = credentialOf(header);
-  let principal = anonymous;
-  if (credential !== undefined) {
-    const resolved = authenticate(credential, options);
-    if (resolved === undefined) {
-      throw new ConnectError(
-        "the API key or token is not valid: run `shop login` with a current key",
-        Code.Unauthenticated,
-      );
-    }
-    principal = resolved;
-  }
+  const principal = credential === undefined ? anonymous : await authenticate(credential, options);
   if (allowed.includes(Role.PUBLIC)) return principal;
   if (allowed.length === 0) throw new ConnectError(`${method.name} has no access rule`, Code.PermissionDenied);
   if (credential === undefined) {

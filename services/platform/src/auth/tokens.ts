@@ -1,48 +1,154 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
+import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
+import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
+import { parseRole, roleName } from "./api-keys.js";
 import type { Principal } from "./principal.js";
+import type { TokenKey, TokenKeySet } from "./token-key-set.js";
 
 /**
- * Bearer tokens for customers and service-to-service calls: `v1.<payload>.<signature>`, HMAC-SHA256 over the payload
- * with the deployment's shared secret. Short-lived by design, so there is no revocation list.
+ * The only roles a token may carry. Seller and operator authority comes from API keys alone, which are stored,
+ * listed and revocable; a token cannot be revoked, so it must never grant them.
  */
-interface TokenPayload {
-  sub: string;
-  role: Role;
-  /** Expiry, seconds since the epoch. */
-  exp: number;
+export const tokenRoles: readonly Role[] = [Role.CUSTOMER, Role.SERVICE];
+
+/** Why a token was refused; `expired` is worth telling the caller (get a new token), the rest are not. */
+export type TokenRefusal =
+  | "malformed"
+  | "unknown-key"
+  | "bad-signature"
+  | "expired"
+  | "bad-claims"
+  | "role-not-allowed";
+
+/** The principal a token names, or why it was refused; a refusal is never an exception, so callers cannot miss it. */
+export type TokenCheck =
+  | { principal: Principal; refused?: undefined }
+  | { principal?: undefined; refused: TokenRefusal };
+
+/** Mints bearer tokens; services that sign customers in (orders) use it through `platform.tokens`. */
+export interface TokenIssuer {
+  /** A signed JWT for a customer or service principal; any other role throws. Default lifetime 1 h. */
+  issue(principal: Principal, options?: { ttlSeconds?: number }): Promise<string>;
 }
 
-function sign(payload: string, secret: string): string {
-  return createHmac("sha256", secret).update(payload).digest("base64url");
+/** Checks bearer tokens; the auth interceptor and the gateway use it through `AuthOptions.tokens`. */
+export interface TokenVerifier {
+  verify(token: string): Promise<TokenCheck>;
 }
 
-export function issueToken(principal: Principal, secret: string, ttlSeconds = 3600, now = Date.now()): string {
-  const payload: TokenPayload = {
-    sub: principal.subject,
-    role: principal.role,
-    exp: Math.floor(now / 1000) + ttlSeconds,
+/** A deployment's tokens: the issuer and the verifier built over one key set. */
+export interface Tokens extends TokenIssuer, TokenVerifier {}
+
+/** What makes one deployment's tokens its own, and the clock they are checked against. */
+export interface TokenOptions {
+  /** `iss` of issued tokens, and the only one accepted. Default "shop". */
+  issuer?: string;
+  /** `aud` of issued tokens, and the only one accepted. Default "shop". */
+  audience?: string;
+  /** Longest lifetime: issuing more throws, and a token older than this (by `iat`) is refused. Default 24 h. */
+  maxTtlSeconds?: number;
+  /** Milliseconds since the epoch; tests move it. Default `Date.now`. */
+  now?: () => number;
+}
+
+const algorithm = "HS256";
+/** Tolerated clock difference between the service that signed and the one that verifies. */
+const clockToleranceSeconds = 5;
+/** A JWT of ours is a few hundred bytes; anything far longer is refused before it is parsed. */
+const maxTokenLength = 4096;
+
+/** Thrown by the key lookup when a token's `kid` names no accepted key (a retired key, or none at all). */
+class UnknownKeyError extends Error {
+  override name = "UnknownKeyError";
+}
+
+/** jose's error codes (checked by code, not class, like every error guard here), and ours. */
+function refusalOf(err: unknown): TokenRefusal {
+  const { code, name } = (err ?? {}) as { code?: string; name?: string };
+  if (code === errors.JWTExpired.code) return "expired";
+  if (code === errors.JWSSignatureVerificationFailed.code) return "bad-signature";
+  if (code === errors.JWTClaimValidationFailed.code) return "bad-claims";
+  if (name === "UnknownKeyError") return "unknown-key";
+  return "malformed";
+}
+
+/**
+ * Standard JWTs (HS256, `kid` header; `iss`, `aud`, `sub`, `iat`, `exp` and a `role` claim) signed with the key set's
+ * signing key and checked against every accepted key, with `jose`. Short-lived by design: there is no revocation list.
+ */
+export function createTokens(keys: TokenKeySet, options: TokenOptions = {}): Tokens {
+  const issuer = options.issuer ?? "shop";
+  const audience = options.audience ?? "shop";
+  const maxTtlSeconds = options.maxTtlSeconds ?? 86_400;
+  const now = options.now ?? Date.now;
+  const cryptoKeys = new Map<string, Promise<CryptoKey>>();
+  // Imported once per key rather than by jose on every call.
+  const cryptoKeyOf = (key: TokenKey): Promise<CryptoKey> => {
+    let imported = cryptoKeys.get(key.kid);
+    if (imported === undefined) {
+      imported = crypto.subtle.importKey("raw", key.secret, { name: "HMAC", hash: "SHA-256" }, false, [
+        "sign",
+        "verify",
+      ]);
+      cryptoKeys.set(key.kid, imported);
+    }
+    return imported;
   };
-  const encoded = Buffer.from(JSON.stringify(payload)).toString("base64url");
-  return `v1.${encoded}.${sign(encoded, secret)}`;
+  const accepted = new Map(keys.accepted.map((key) => [key.kid, key]));
+  const keyFor = (header: JWTHeaderParameters) => {
+    const key = header.kid === undefined ? undefined : accepted.get(header.kid);
+    if (key === undefined) throw new UnknownKeyError("the token names no accepted key");
+    return cryptoKeyOf(key);
+  };
+
+  return {
+    async issue(principal, issueOptions = {}) {
+      const ttlSeconds = issueOptions.ttlSeconds ?? 3600;
+      if (!tokenRoles.includes(principal.role)) {
+        throw new Error(
+          `a token cannot carry the ${roleName(principal.role)} role: only customer and service; sellers and operators use API keys`,
+        );
+      }
+      if (principal.subject === "") throw new Error("a token needs a subject");
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > maxTtlSeconds) {
+        throw new RangeError(`a token lives between 1 and ${maxTtlSeconds} seconds, not ${ttlSeconds}`);
+      }
+      const issuedAt = Math.floor(now() / 1000);
+      return new SignJWT({ role: roleName(principal.role) })
+        .setProtectedHeader({ alg: algorithm, kid: keys.signing.kid, typ: "JWT" })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(principal.subject)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + ttlSeconds)
+        .sign(await cryptoKeyOf(keys.signing));
+    },
+
+    async verify(token) {
+      if (token.length > maxTokenLength) return { refused: "malformed" };
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, keyFor, {
+          algorithms: [algorithm],
+          typ: "JWT",
+          issuer,
+          audience,
+          requiredClaims: ["sub", "iat", "exp"],
+          maxTokenAge: maxTtlSeconds,
+          clockTolerance: clockToleranceSeconds,
+          currentDate: new Date(now()),
+        }));
+      } catch (err) {
+        return { refused: refusalOf(err) };
+      }
+      const role = typeof payload.role === "string" ? parseRole(payload.role) : undefined;
+      if (role === undefined || !tokenRoles.includes(role)) return { refused: "role-not-allowed" };
+      if (typeof payload.sub !== "string" || payload.sub === "") return { refused: "bad-claims" };
+      return { principal: { role, subject: payload.sub } };
+    },
+  };
 }
 
-/** The principal a token names, or undefined when it is malformed, forged or expired. */
-export function verifyToken(token: string, secret: string, now = Date.now()): Principal | undefined {
-  const [version, encoded, signature] = token.split(".");
-  if (version !== "v1" || !encoded || !signature) return undefined;
-  const expected = Buffer.from(sign(encoded, secret));
-  const actual = Buffer.from(signature);
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(encoded, "base64url").toString()) as TokenPayload;
-    if (typeof payload.exp !== "number" || payload.exp * 1000 < now) return undefined;
-    return { subject: String(payload.sub), role: payload.role };
-  } catch {
-    return undefined;
-  }
-}
-
+/** API keys and tokens share the bearer header; keys are told apart by their `sk_` prefix. */
 export function isApiKey(credential: string): boolean {
   return credential.startsWith("sk_");
 }

@@ -2,7 +2,7 @@ import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufb
 import { metaOf } from "./event-meta.js";
 import { eventSubject } from "./event-subjects.js";
 
-export { eventTypeHeader } from "@shop/sdk";
+export { eventTypeHeader } from "@shop/event-wire";
 
 /** An event ready for the wire or the outbox: subject, protobuf bytes, type name and dedup id. */
 export interface EncodedEvent {

@@ -1,10 +1,12 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, type Interceptor } from "@connectrpc/connect";
 import type { Histogram } from "prom-client";
 import { principalKey, requestIdKey } from "../auth/principal.js";
+import { toConnectError } from "../errors.js";
 import type { Logger } from "../logger.js";
 
+/** The code the caller will see: domain errors by their mapping, anything unexpected as internal. */
 function codeName(err: unknown): string {
-  return err === undefined ? "ok" : Code[ConnectError.from(err).code].toLowerCase();
+  return err === undefined ? "ok" : Code[toConnectError(err, "").error.code].toLowerCase();
 }
 
 /**
@@ -27,7 +29,7 @@ export function observeInterceptor(logger: Logger, durations: Histogram<"method"
             code,
             ms: Math.round(seconds * 1000),
             caller: req.contextValues.get(principalKey).subject || undefined,
-            error: err === undefined ? undefined : ConnectError.from(err).rawMessage,
+            error: err === undefined ? undefined : toConnectError(err, "").error.rawMessage,
           },
           "rpc",
         );

@@ -1,16 +1,16 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import type { ApiKeyRegistry } from "../auth/api-keys.js";
+import type { AuthOptions } from "../auth/authorize.js";
 import { authInterceptor } from "../interceptors/auth-interceptor.js";
+import { deadlineInterceptor } from "../interceptors/deadline-interceptor.js";
 import { errorInterceptor } from "../interceptors/error-interceptor.js";
 import { observeInterceptor } from "../interceptors/observe-interceptor.js";
 import { validationInterceptor } from "../interceptors/validation-interceptor.js";
 import type { Logger } from "../logger.js";
-import { type AnyResponse, startDualProtocolServer } from "./dual-protocol-server.js";
+import { startDualProtocolServer } from "./dual-protocol-server.js";
 import { HealthService, registerHealth } from "./health-service.js";
 import { createProbeHandler } from "./probes.js";
+import { createRpcHandler, defaultMaxRequestBytes } from "./rpc-handler.js";
 
 /** What a service hands to the platform: its routes and the hooks the platform calls around them. */
 export interface ServiceDefinition {
@@ -30,10 +30,14 @@ export interface ServeOptions {
   port: number;
   host: string;
   logger: Logger;
-  apiKeys: ApiKeyRegistry;
-  tokenSecret: string;
+  /** API keys and token verifier (`platform.auth`); Health is added to the public services. */
+  auth: AuthOptions;
   /** How long shutdown waits for in-flight requests before cutting connections. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /** Largest request body accepted (ResourceExhausted beyond). Default 4 MiB, as gRPC. */
+  maxRequestBytes?: number;
+  /** Longest a call may run, whatever deadline the caller asks for. Default 30 s. */
+  maxTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -73,7 +77,9 @@ export async function serve(definition: ServiceDefinition, options: ServeOptions
   };
   const probes = createProbeHandler(isReady, metrics);
 
-  const connectHandler = connectNodeAdapter({
+  const connectHandler = createRpcHandler({
+    maxRequestBytes: options.maxRequestBytes ?? defaultMaxRequestBytes,
+    maxTimeoutMs: options.maxTimeoutMs ?? 30_000,
     routes: (router) => {
       registerHealth(router, () => !draining() && lastReady);
       definition.routes(router);
@@ -82,26 +88,23 @@ export async function serve(definition: ServiceDefinition, options: ServeOptions
       errorInterceptor(logger),
       observeInterceptor(logger, durations),
       authInterceptor({
-        apiKeys: options.apiKeys,
-        tokenSecret: options.tokenSecret,
-        publicServices: [HealthService.typeName],
+        ...options.auth,
+        publicServices: [...(options.auth.publicServices ?? []), HealthService.typeName],
       }),
       validationInterceptor(),
+      deadlineInterceptor(),
       ...(definition.interceptors ?? []),
     ],
-    fallback: (req, res) => void probes(req, res as unknown as AnyResponse),
+    fallback: (req, res) => void probes(req, res),
   });
 
-  const server = await startDualProtocolServer(
-    (req, res) => connectHandler(req as IncomingMessage, res as ServerResponse),
-    {
-      port: options.port,
-      host: options.host,
-      logger,
-      shutdownTimeoutMs: options.shutdownTimeoutMs,
-      onShutdown: definition.onShutdown,
-    },
-  );
+  const server = await startDualProtocolServer(connectHandler, {
+    port: options.port,
+    host: options.host,
+    logger,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
+    onShutdown: definition.onShutdown,
+  });
   draining = server.isDraining;
   logger.info({ url: server.url }, `${definition.name} serving Connect, gRPC and gRPC-web`);
   return { url: server.url, port: server.port, metrics, shutdown: server.shutdown };

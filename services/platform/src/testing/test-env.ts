@@ -4,6 +4,7 @@ import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { locateTestServers, type TestServers } from "./server-locator.js";
+import { generateTestTokenKeys } from "./test-token-keys.js";
 
 /** Resources of one test file on the shared servers, all named after one random namespace. */
 export interface TestEnv extends TestServers {
@@ -46,6 +47,7 @@ export async function createTestEnv(): Promise<TestEnv> {
       SHOP_REDIS_URL: servers.redisUrl,
       SHOP_REDIS_PREFIX: `${namespace}:`,
       SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "silent",
+      SHOP_TOKEN_KEYS: generateTestTokenKeys(),
     },
     cleanup: () => cleanupNamespace(servers, namespace),
   };

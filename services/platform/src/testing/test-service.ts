@@ -1,7 +1,9 @@
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { ApiKeyRegistry, generateApiKey } from "../auth/api-keys.js";
+import type { Tokens } from "../auth/tokens.js";
 import { createLogger } from "../logger.js";
-import { type RunningService, type ServiceDefinition, serve } from "../server/serve.js";
+import { type RunningService, type ServeOptions, type ServiceDefinition, serve } from "../server/serve.js";
+import { testTokens } from "./test-token-keys.js";
 
 /** One API key per role, registered with the service under test. */
 export interface TestKeys {
@@ -25,22 +27,20 @@ export function createTestKeys(registry: ApiKeyRegistry): TestKeys {
   };
 }
 
-export const testTokenSecret = "test-token-secret";
-
 /** Serves a service definition in-process on a random port, with a silent logger and one key per role. */
 export async function startTestService(
   definition: ServiceDefinition,
-  options: { apiKeys?: ApiKeyRegistry } = {},
-): Promise<RunningService & { keys: TestKeys; apiKeys: ApiKeyRegistry }> {
+  options: { apiKeys?: ApiKeyRegistry; limits?: Pick<ServeOptions, "maxRequestBytes" | "maxTimeoutMs"> } = {},
+): Promise<RunningService & { keys: TestKeys; apiKeys: ApiKeyRegistry; tokens: Tokens }> {
   const apiKeys = options.apiKeys ?? new ApiKeyRegistry();
   const keys = createTestKeys(apiKeys);
   const running = await serve(definition, {
     port: 0,
     host: "127.0.0.1",
     logger: createLogger(definition.name, process.env.SHOP_LOG_LEVEL ?? "silent"),
-    apiKeys,
-    tokenSecret: testTokenSecret,
+    auth: { apiKeys, tokens: testTokens },
     shutdownTimeoutMs: 5_000,
+    ...options.limits,
   });
-  return { ...running, keys, apiKeys };
+  return { ...running, keys, apiKeys, tokens: testTokens };
 }

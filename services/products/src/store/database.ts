@@ -104,6 +104,10 @@ export type Tx = Transaction<Database>;
 export interface CatalogDatabase {
   db: Db;
   pool: pg.Pool;
+  /** The schema holding the tables (see `catalogLocation`). */
+  schema: string;
+  /** The URL every connection of this database uses, the schema selected; for connections outside the pool (LISTEN). */
+  url: string;
   /** Closes the pool once; later calls are no-ops. */
   close(): Promise<void>;
 }
@@ -141,9 +145,44 @@ function preparingPool(pool: pg.Pool): PostgresPool {
   };
 }
 
-/** Connects lazily: nothing is dialled until the first query. `poolSize` defaults to 10. */
-export function createDatabase(connectionString: string, options: { poolSize?: number } = {}): CatalogDatabase {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+/** An SQL identifier in double quotes, so any schema name is taken literally. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The first schema of a `-c search_path=…` in the URL's `options` parameter, if there is one. */
+function selectedSchema(url: URL): string | undefined {
+  const match = /(?:^|\s)(?:-c\s*|--)search_path=(\S+)/.exec(url.searchParams.get("options") ?? "");
+  const first = match?.[1]?.split(",")[0]?.trim();
+  if (!first) return undefined;
+  return first.startsWith('"') ? first.slice(1, -1).replace(/""/g, '"') : first;
+}
+
+/**
+ * Where a deployment keeps its tables: the schema the URL selects (`options=-c search_path=…`), else one named after
+ * SHOP_NAMESPACE — so deployments and test runs sharing a database stay apart, as they do on NATS and Redis — else
+ * `public`. Returns the URL to connect with (the schema selected) and the schema.
+ */
+export function catalogLocation(connectionString: string, namespace: string): { url: string; schema: string } {
+  const url = new URL(connectionString);
+  const selected = selectedSchema(url);
+  if (selected !== undefined) return { url: connectionString, schema: selected };
+  if (namespace === "") return { url: connectionString, schema: "public" };
+  const options = url.searchParams.get("options");
+  url.searchParams.set("options", `${options ? `${options} ` : ""}-c search_path=${quoteIdentifier(namespace)}`);
+  return { url: url.toString(), schema: namespace };
+}
+
+/**
+ * Connects lazily: nothing is dialled until the first query. The schema comes from `catalogLocation` (`namespace`
+ * defaults to none); `poolSize` defaults to 10.
+ */
+export function createDatabase(
+  connectionString: string,
+  options: { poolSize?: number; namespace?: string } = {},
+): CatalogDatabase {
+  const { url, schema } = catalogLocation(connectionString, options.namespace ?? "");
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
@@ -151,6 +190,8 @@ export function createDatabase(connectionString: string, options: { poolSize?: n
   return {
     db,
     pool,
+    schema,
+    url,
     close() {
       closing ??= db.destroy();
       return closing;

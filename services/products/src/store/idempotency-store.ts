@@ -39,3 +39,44 @@ export async function recordAnswered(
     .onConflict((oc) => oc.columns(["actor", "operation", "request_id"]).doNothing())
     .execute();
 }
+
+/**
+ * Claims request ids for the work this transaction is about to do, in id order, and returns the ones it got. A
+ * concurrent request with the same id waits for this transaction and then gets none: once this one committed, it finds
+ * the id answered. Claims of items that end up failing are given back with `releaseRequestIds`.
+ */
+export async function claimRequestIds(
+  trx: Tx,
+  actor: string,
+  operation: string,
+  claims: Array<{ requestId: string; resourceId: string }>,
+): Promise<Set<string>> {
+  const rows = claims
+    .filter((claim) => claim.requestId !== "")
+    .sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0))
+    .map((claim) => ({ actor, operation, request_id: claim.requestId, resource_id: claim.resourceId }));
+  if (rows.length === 0) return new Set();
+  const claimed = await trx
+    .insertInto("idempotency_keys")
+    .values(rows)
+    .onConflict((oc) => oc.columns(["actor", "operation", "request_id"]).doNothing())
+    .returning("request_id")
+    .execute();
+  return new Set(claimed.map((row) => row.request_id));
+}
+
+/** Gives back claims whose work failed, so the same request id can be tried again. */
+export async function releaseRequestIds(
+  trx: Tx,
+  actor: string,
+  operation: string,
+  requestIds: string[],
+): Promise<void> {
+  if (requestIds.length === 0) return;
+  await trx
+    .deleteFrom("idempotency_keys")
+    .where("actor", "=", actor)
+    .where("operation", "=", operation)
+    .where("request_id", "in", requestIds)
+    .execute();
+}

@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import type pg from "pg";
+import { type CatalogDatabase, quoteIdentifier } from "./database.js";
 
 const migrationsDir = new URL("./migrations/", import.meta.url);
 
@@ -9,15 +9,18 @@ export async function migrationFiles(): Promise<string[]> {
 }
 
 /**
- * Applies pending migration files in one transaction under an advisory lock, so replicas starting together take turns
- * and the second finds nothing left to do. The lock key is per schema: test schemas on one database do not queue.
- * Returns the names it applied.
+ * Creates the database's schema if it is missing and applies pending migration files, in one transaction under an
+ * advisory lock, so replicas starting together take turns and the second finds nothing left to do. The lock key is
+ * per schema: test schemas on one database do not queue. Returns the names it applied.
  */
-export async function runMigrations(pool: pg.Pool): Promise<string[]> {
-  const client = await pool.connect();
+export async function runMigrations(database: Pick<CatalogDatabase, "pool" | "schema">): Promise<string[]> {
+  const client = await database.pool.connect();
   try {
     await client.query("begin");
-    await client.query("select pg_advisory_xact_lock(hashtext(current_schema() || ':products-migrations'))");
+    await client.query("select pg_advisory_xact_lock(hashtext($1 || ':products-migrations'))", [database.schema]);
+    // `public` is there in every database, and a role allowed to use it may not be allowed to create schemas.
+    if (database.schema !== "public")
+      await client.query(`create schema if not exists ${quoteIdentifier(database.schema)}`);
     await client.query(
       "create table if not exists schema_migrations (name text primary key, apply_time timestamptz not null default now())",
     );

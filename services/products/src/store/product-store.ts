@@ -19,7 +19,7 @@ import {
 } from "../domain/product-rules.js";
 import { createProductEvents } from "../events.js";
 import type { Tx } from "./database.js";
-import { findAnswered, recordAnswered } from "./idempotency-store.js";
+import { claimRequestIds, findAnswered, recordAnswered, releaseRequestIds } from "./idempotency-store.js";
 import { collectionFromDoc, collectionToDoc, productFromDoc, productToDoc } from "./message-docs.js";
 import { appendToOutbox } from "./outbox-writer.js";
 import { createProductsInOneStatement } from "./product-create-statement.js";
@@ -52,6 +52,13 @@ export interface ProductStore {
   archiveProduct(id: string, revision: bigint, caller: Caller): Promise<Product>;
 }
 
+/**
+ * How creates are written. "one-statement" (the default): the common case — new request ids, free SKUs, no
+ * collections, first stock levels — in one statement, anything else item by item in a transaction. "transaction": every
+ * create item by item, so the products suite can hold the transaction to the same rules in the common case too.
+ */
+export type CreatePath = "one-statement" | "transaction";
+
 /** The order claims and stock levels are written in, everywhere, so concurrent writers queue instead of deadlocking. */
 const bySku = (a: { sku: string }, b: { sku: string }) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0);
 
@@ -61,7 +68,7 @@ const fail = (error: Error, field = ""): CreateOutcome => ({
   field: field || (error as { field?: string }).field || "",
 });
 
-export function createProductStore(deps: StoreDeps): ProductStore {
+export function createProductStore(deps: StoreDeps, createPath: CreatePath = "one-statement"): ProductStore {
   const { db } = deps;
 
   const loadProducts = async (trx: Tx, ids: string[]) => {
@@ -167,18 +174,26 @@ export function createProductStore(deps: StoreDeps): ProductStore {
       }
     });
 
-    if (await createAtOnce(pending, caller, now, events)) {
+    if (createPath === "one-statement" && (await createAtOnce(pending, caller, now, events))) {
       for (const item of pending) outcomes[item.index] = { ok: true, product: item.product, replayed: false };
       return outcomes;
     }
 
     return db.transaction().execute(async (trx) => {
-      // Requests answered before (a retried call, a re-run import) get the product they made, untouched.
+      // Request ids first: a concurrent create with one of them waits here, then finds it answered below.
+      const claimed = await claimRequestIds(
+        trx,
+        caller.actor,
+        "CreateProduct",
+        pending.map((item) => ({ requestId: item.requestId, resourceId: item.product.id })),
+      );
+      // Requests answered before (a retried call, a re-run import, the same request still in flight a moment ago) get
+      // the product they made, untouched.
       const answered = await findAnswered(
         trx,
         caller.actor,
         "CreateProduct",
-        pending.map((item) => item.requestId),
+        pending.filter((item) => !claimed.has(item.requestId)).map((item) => item.requestId),
       );
       if (answered.size > 0) {
         const earlier = await loadProducts(trx, [...answered.values()]);
@@ -227,6 +242,8 @@ export function createProductStore(deps: StoreDeps): ProductStore {
         }
         pending = pending.filter((item) => !losers.includes(item));
       }
+      const failed = [...claimed].filter((requestId) => !pending.some((item) => item.requestId === requestId));
+      await releaseRequestIds(trx, caller.actor, "CreateProduct", failed);
       if (pending.length === 0) return outcomes;
 
       await trx
@@ -277,12 +294,6 @@ export function createProductStore(deps: StoreDeps): ProductStore {
         ...stock.map((level) => events.stockLevelSet(level)),
         ...changedCollections.map((collection) => events.collectionChanged(collection)),
       ]);
-      await recordAnswered(
-        trx,
-        caller.actor,
-        "CreateProduct",
-        pending.map((item) => ({ requestId: item.requestId, resourceId: item.product.id })),
-      );
       for (const item of pending) outcomes[item.index] = { ok: true, product: item.product, replayed: false };
       return outcomes;
     });

@@ -4,24 +4,20 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
 import {
-  ApiKeyRegistry,
   contractRegistry,
-  contractStreams,
-  createEventPublisher,
   createLogger,
+  createPlatform,
   type EventPublisher,
-  ensureStreams,
   eventTypeHeader,
   metaOf,
   namespacedStream,
   type OutboxRelay,
+  type Platform,
   type RunningService,
-  startOutboxRelay,
 } from "@shop/platform";
-import { clientFor, createTestEnv, startTestService, type TestEnv, type TestKeys } from "@shop/platform/testing";
-import { createDatabase, createOutboxSource, createProductsService, runMigrations } from "../../src/index.js";
-import type { CatalogDatabase } from "../../src/store/database.js";
-import type { PostgresOutboxSource } from "../../src/store/outbox-source.js";
+import { clientFor, createTestEnv, createTestKeys, type TestEnv, type TestKeys } from "@shop/platform/testing";
+import { createProducts, loadProductsConfig, type Products, type ProductsOverrides } from "../../src/index.js";
+import type { CatalogDatabase, CreatePath } from "../../src/internal.js";
 
 export const silentLogger = createLogger("products-test", process.env.SHOP_LOG_LEVEL ?? "silent");
 
@@ -35,31 +31,36 @@ export interface StoredEvent {
   aggregateVersion: bigint;
 }
 
+/** Another products instance on the harness's schema that only relays (a replica's relay), and how to stop it. */
 export interface RunningRelay {
   relay: OutboxRelay;
-  source: PostgresOutboxSource;
   stop(): Promise<void>;
 }
 
 /** A products service on its own schema and namespace, served in-process, plus the tools its tests need. */
 export interface ProductsHarness {
   env: TestEnv;
+  /** The served instance's database (the namespace's schema), for looking at rows directly. */
   database: CatalogDatabase;
-  server: RunningService & { keys: TestKeys; apiKeys: ApiKeyRegistry };
+  server: RunningService & { keys: TestKeys };
   nats: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   /** A client of `service` with the seller key unless another credential is given. */
   client<S extends DescService>(service: S, credential?: string): Client<S>;
   seller: Client<typeof ProductService>;
-  /** Starts a relay over this schema's outbox; `publisher` defaults to one on the harness's NATS connection. */
+  /**
+   * Starts another products instance on the same schema whose relay publishes this schema's outbox (the served
+   * instance runs none, so tests decide when events flow). `natsUrl` puts that instance on another NATS server.
+   */
   startRelay(options?: {
     publisher?: EventPublisher;
     batchSize?: number;
     retryMs?: number;
     /** Default 64, as the service runs it. */
     maxInFlight?: number;
-  }): RunningRelay;
+    natsUrl?: string;
+  }): Promise<RunningRelay>;
   /** Rows in the outbox, and how many of them are not yet published. */
   outboxCounts(): Promise<{ total: number; unpublished: number }>;
   /** Every message of the namespace's PRODUCTS (or another) stream, in order. */
@@ -67,18 +68,43 @@ export interface ProductsHarness {
   cleanup(): Promise<void>;
 }
 
-export async function startProductsHarness(): Promise<ProductsHarness> {
-  const env = await createTestEnv();
-  const database = createDatabase(env.postgresSchemaUrl, { poolSize: 20 });
-  await runMigrations(database.pool);
-  const apiKeys = new ApiKeyRegistry();
-  const server = await startTestService(createProductsService({ db: database.db, namespace: env.namespace, apiKeys }), {
-    apiKeys,
+/**
+ * A products instance built by `createProducts` for a test environment: the plain server URL and the namespace, so
+ * it finds (or makes) the namespace's schema itself. `env` adds or overrides variables.
+ */
+export async function startProductsInstance(
+  testEnv: TestEnv,
+  options: { env?: Record<string, string>; overrides?: ProductsOverrides } = {},
+): Promise<{ products: Products; platform: Platform }> {
+  const config = loadProductsConfig({
+    ...testEnv.serviceEnv,
+    SHOP_DATABASE_URL: testEnv.postgresUrl,
+    SHOP_PORT: "0",
+    SHOP_DATABASE_POOL_SIZE: "20",
+    SHOP_OUTBOX_POLL_MS: "200",
+    ...options.env,
   });
+  const platform = await createPlatform("products", config, { logger: silentLogger });
+  try {
+    return { products: await createProducts(platform, config, options.overrides), platform };
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+}
+
+/** The served instance runs no relay (tests start relays when they want events to flow); `createPath` as in createProducts. */
+export async function startProductsHarness(options: { createPath?: CreatePath } = {}): Promise<ProductsHarness> {
+  const env = await createTestEnv();
+  const { products, platform } = await startProductsInstance(env, {
+    overrides: { relay: false, createPath: options.createPath },
+  });
+  const running = await products.start();
+  const { database } = products;
+  const server = { ...running, keys: createTestKeys(platform.apiKeys) };
   const nats = await connect({ servers: env.natsUrl });
   const js = jetstream(nats);
   const jsm = await jetstreamManager(nats);
-  await ensureStreams(jsm, contractStreams(env.namespace));
   const relays = new Set<RunningRelay>();
 
   const client = <S extends DescService>(service: S, credential = server.keys.seller) =>
@@ -93,29 +119,21 @@ export async function startProductsHarness(): Promise<ProductsHarness> {
     jsm,
     client,
     seller: client(ProductService),
-    startRelay(options = {}) {
-      const source = createOutboxSource({
-        pool: database.pool,
-        connectionString: env.postgresSchemaUrl,
-        logger: silentLogger,
-        pruneEveryMs: 0,
-      });
-      const relay = startOutboxRelay({
-        source,
-        publisher: options.publisher ?? createEventPublisher(js, env.namespace),
-        logger: silentLogger,
-        batchSize: options.batchSize,
-        retryMs: options.retryMs,
-        maxInFlight: options.maxInFlight ?? 64,
-        pollMs: 200,
+    async startRelay(options = {}) {
+      const { products: replica } = await startProductsInstance(env, {
+        env: {
+          SHOP_MIGRATE_ON_START: "false",
+          SHOP_OUTBOX_MAX_IN_FLIGHT: String(options.maxInFlight ?? 64),
+          ...(options.batchSize === undefined ? {} : { SHOP_OUTBOX_BATCH_SIZE: String(options.batchSize) }),
+          ...(options.natsUrl === undefined ? {} : { SHOP_NATS_URL: options.natsUrl }),
+        },
+        overrides: { publisher: options.publisher, relayRetryMs: options.retryMs },
       });
       const running: RunningRelay = {
-        relay,
-        source,
+        relay: replica.relay as OutboxRelay,
         async stop() {
           relays.delete(running);
-          await relay.stop();
-          await source.close();
+          await replica.stop();
         },
       };
       relays.add(running);
@@ -154,8 +172,7 @@ export async function startProductsHarness(): Promise<ProductsHarness> {
     },
     async cleanup() {
       for (const relay of [...relays]) await relay.stop();
-      await server.shutdown();
-      await database.close();
+      await products.stop();
       await nats.close();
       await env.cleanup();
     },

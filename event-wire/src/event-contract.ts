@@ -9,6 +9,7 @@ import { event as eventOption } from "@shop/contracts/shop/events/v1/event_pb.js
 /** Header naming the event's protobuf type, so one subject can carry several event types. */
 export const eventTypeHeader = "Shop-Event-Type";
 
+/** Where an event type travels: its subject template and stream, from the message's `(shop.events.v1.event)` option. */
 export interface EventContract {
   schema: DescMessage;
   subjectTemplate: string;
@@ -38,6 +39,7 @@ export function namespacedStream(namespace: string, stream: string): string {
   return namespace ? `${namespace}_${stream}` : stream;
 }
 
+/** A contract subject inside a namespace: `<namespace>.<subject>`. */
 export function namespacedSubject(namespace: string, subject: string): string {
   return namespace ? `${namespace}.${subject}` : subject;
 }

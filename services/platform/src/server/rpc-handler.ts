@@ -1,0 +1,181 @@
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import { type DescMethod, fromBinary } from "@bufbuild/protobuf";
+import { base64Decode } from "@bufbuild/protobuf/wire";
+import { Code, ConnectError, type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import {
+  createAsyncIterable,
+  readAllBytes,
+  type UniversalHandler,
+  type UniversalServerRequest,
+} from "@connectrpc/connect/protocol";
+import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import { clampDeadline } from "./deadline-header.js";
+import type { AnyRequest, AnyResponse } from "./dual-protocol-server.js";
+
+/** gRPC's own default cap on a received message, and ours for a whole request body. */
+export const defaultMaxRequestBytes = 4 * 1024 * 1024;
+
+export interface RpcHandlerOptions {
+  routes: (router: ConnectRouter) => void;
+  interceptors: Interceptor[];
+  /** Answers paths outside the router (probes, metrics). */
+  fallback: (req: AnyRequest, res: AnyResponse) => void;
+  /** Largest request body accepted; larger ones are refused with ResourceExhausted before they are parsed. */
+  maxRequestBytes: number;
+  /** Longest a call may run: a caller's longer (or missing) deadline is cut to this. */
+  maxTimeoutMs: number;
+}
+
+const gunzip = promisify(zlib.gunzip);
+const brotliDecompress = promisify(zlib.brotliDecompress);
+
+/** Decompresses `bytes` with the named encoding, never to more than `maxBytes`; undefined for an unknown encoding. */
+async function decompress(encoding: string, bytes: Uint8Array, maxBytes: number): Promise<Uint8Array | undefined> {
+  try {
+    if (encoding === "gzip") return await gunzip(bytes, { maxOutputLength: maxBytes });
+    if (encoding === "br") return await brotliDecompress(bytes, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError) {
+      throw new ConnectError(`request is larger than ${maxBytes} bytes once decompressed`, Code.ResourceExhausted);
+    }
+    throw new ConnectError(`request body is not valid ${encoding}`, Code.InvalidArgument);
+  }
+  return undefined;
+}
+
+/** Throws InvalidArgument when `bytes` is not the binary encoding of the method's request message. */
+function assertDecodes(method: DescMethod, bytes: Uint8Array): void {
+  try {
+    fromBinary(method.input, bytes);
+  } catch (err) {
+    throw new ConnectError(
+      `request body is not a valid ${method.input.typeName}: ${(err as Error).message}`,
+      Code.InvalidArgument,
+    );
+  }
+}
+
+/** The wire format of a request, from its content type: enveloped (gRPC, gRPC-web, Connect streaming) and binary. */
+function wireFormat(contentType: string): { binary: boolean; enveloped: boolean } {
+  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  const enveloped = type.startsWith("application/grpc") || type.startsWith("application/connect+");
+  const binary = type === "application/proto" || (enveloped && !type.endsWith("json"));
+  return { binary, enveloped };
+}
+
+/**
+ * Reads a binary request body whole (it is one message: the contract has no client streams) and checks it decodes
+ * before connect-es parses it: connect-es reports undecodable binary as Internal, but a malformed request is the
+ * caller's fault. Resolves to the body to hand connect-es (the bytes read, as a one-chunk stream), or to a stream that
+ * fails with the refusal, so connect-es answers it in the caller's protocol.
+ */
+async function checkedBody(
+  uReq: UniversalServerRequest,
+  method: DescMethod,
+  enveloped: boolean,
+  maxBytes: number,
+): Promise<UniversalServerRequest["body"]> {
+  try {
+    const bytes = await readAllBytes(
+      uReq.body as AsyncIterable<Uint8Array>,
+      maxBytes,
+      uReq.header.get("content-length"),
+    );
+    if (!enveloped) {
+      const encoding = uReq.header.get("content-encoding");
+      const plain = encoding && encoding !== "identity" ? await decompress(encoding, bytes, maxBytes) : bytes;
+      if (plain !== undefined) assertDecodes(method, plain);
+      return createAsyncIterable([bytes]);
+    }
+    const encoding = uReq.header.get("grpc-encoding") ?? uReq.header.get("connect-content-encoding") ?? "identity";
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let offset = 0; offset + 5 <= bytes.byteLength; ) {
+      const flags = bytes[offset] ?? 0;
+      const length = view.getUint32(offset + 1);
+      const payload = bytes.subarray(offset + 5, offset + 5 + length);
+      if (payload.byteLength !== length) break; // a truncated frame: connect-es reports it as InvalidArgument
+      const plain = flags & 0b1 ? await decompress(encoding, payload, maxBytes) : payload;
+      // Connect streaming's end-of-stream frame (flag 0b10) carries JSON, not a message.
+      if (plain !== undefined && (flags & 0b10) === 0) assertDecodes(method, plain);
+      offset += 5 + length;
+    }
+    return createAsyncIterable([bytes]);
+  } catch (err) {
+    return (async function* refused(): AsyncIterable<Uint8Array> {
+      yield* [];
+      throw err;
+    })();
+  }
+}
+
+/** Connect GET requests carry the message in the query; the same check for them. */
+function checkGetQuery(url: string, method: DescMethod): void {
+  const params = new URL(url, "http://localhost").searchParams;
+  if (params.get("encoding") !== "proto" || params.get("compression")) return;
+  const message = params.get("message") ?? "";
+  let bytes: Uint8Array;
+  try {
+    bytes = params.get("base64") === "1" ? base64Decode(message) : new TextEncoder().encode(message);
+  } catch {
+    throw new ConnectError("message query parameter is not valid base64", Code.InvalidArgument);
+  }
+  assertDecodes(method, bytes);
+}
+
+/**
+ * A Node request handler for the service's Connect router, like connect-node's adapter, plus what callers must not be
+ * able to break: a cap on the request body, a malformed body answered as InvalidArgument in every protocol, and a
+ * server-side maximum on how long a call runs.
+ */
+export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, res: AnyResponse) => void {
+  const router = createConnectRouter({
+    interceptors: options.interceptors,
+    readMaxBytes: options.maxRequestBytes,
+    // Deadlines are clamped before connect-es reads them, so none is ever over the maximum.
+    maxTimeoutMs: Number.MAX_SAFE_INTEGER,
+    acceptCompression: [compressionGzip, compressionBrotli],
+  });
+  options.routes(router);
+  const paths = new Map<string, UniversalHandler>();
+  for (const handler of router.handlers) paths.set(handler.requestPath, handler);
+
+  return (req, res) => {
+    const handler = paths.get(req.url?.split("?", 2)[0] ?? "");
+    if (handler === undefined) {
+      options.fallback(req, res);
+      return;
+    }
+    if (req.method === "GET") {
+      try {
+        checkGetQuery(req.url ?? "", handler.method);
+      } catch (err) {
+        const error = ConnectError.from(err);
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(errorToJsonBytes(error, {}));
+        return;
+      }
+    }
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    clampDeadline(uReq.header, options.maxTimeoutMs);
+    const { binary, enveloped } = wireFormat(uReq.header.get("content-type") ?? "");
+    // JSON needs no check: connect-es already reports undecodable JSON as InvalidArgument.
+    const checked =
+      req.method === "GET" || !binary
+        ? Promise.resolve(uReq)
+        : checkedBody(uReq, handler.method, enveloped, options.maxRequestBytes).then((body) => ({ ...uReq, body }));
+    checked
+      .then(handler)
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch(() => {
+        // The client went away mid-response; there is nobody left to answer.
+        if (!res.headersSent) res.destroy();
+      });
+  };
+}
