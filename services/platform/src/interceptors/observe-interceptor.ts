@@ -14,13 +14,24 @@ function codeName(err: unknown): string {
  * request id, and outside auth and validation so refused requests are counted too.
  */
 export function observeInterceptor(logger: Logger, durations: Histogram<"method" | "code">): Interceptor {
+  // One labelled child per method and outcome, so a sample does not hash its labels on every call.
+  const children = new Map<string, ReturnType<typeof durations.labels>>();
+  const sampleOf = (method: string, code: string) => {
+    const key = `${method} ${code}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = durations.labels({ method, code });
+      children.set(key, child);
+    }
+    return child;
+  };
   return (next) => async (req) => {
     const started = performance.now();
     const method = `${req.service.typeName}/${req.method.name}`;
     const done = (err?: unknown) => {
       const code = codeName(err);
       const seconds = (performance.now() - started) / 1000;
-      durations.observe({ method, code }, seconds);
+      sampleOf(method, code).observe(seconds);
       if (logger.isLevelEnabled("debug") || err !== undefined) {
         logger[err === undefined ? "debug" : "info"](
           {

@@ -21,11 +21,13 @@ export function requestedTimeoutMs(header: Headers): number | undefined {
 }
 
 /**
- * Cuts the caller's deadline to `maxMs`, or sets `maxMs` when the caller gave none, in the request's own header; a
- * malformed header is left for the protocol to refuse. Returns the deadline the call now runs under.
+ * Cuts the caller's deadline to `maxMs` in the request's own header; with `setWhenMissing`, also sets `maxMs` when the
+ * caller gave none (the gateway passes it on). A malformed header is left for the protocol to refuse. Returns the
+ * deadline the call now runs under.
  */
-export function clampDeadline(header: Headers, maxMs: number): number {
+export function clampDeadline(header: Headers, maxMs: number, setWhenMissing = true): number {
   const requested = requestedTimeoutMs(header);
+  if (requested === undefined && !setWhenMissing) return maxMs;
   if (requested !== undefined && (Number.isNaN(requested) || requested <= maxMs)) return requested;
   if (isGrpc(header)) header.set("grpc-timeout", `${Math.ceil(maxMs)}m`);
   else header.set("connect-timeout-ms", String(Math.ceil(maxMs)));

@@ -138,7 +138,7 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
   const router = createConnectRouter({
     interceptors: options.interceptors,
     readMaxBytes: options.maxRequestBytes,
-    // Deadlines are clamped before connect-es reads them, so none is ever over the maximum.
+    // Deadlines are cut before connect-es reads them, so none is ever over the maximum.
     maxTimeoutMs: Number.MAX_SAFE_INTEGER,
     acceptCompression: [compressionGzip, compressionBrotli],
   });
@@ -163,7 +163,8 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
       }
     }
     const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
-    clampDeadline(uReq.header, options.maxTimeoutMs);
+    // A call without a deadline gets the maximum from the deadline interceptor, without a timer of its own.
+    clampDeadline(uReq.header, options.maxTimeoutMs, false);
     const { binary, enveloped } = wireFormat(uReq.header.get("content-type") ?? "");
     // JSON needs no check: connect-es already reports undecodable JSON as InvalidArgument.
     const checked =

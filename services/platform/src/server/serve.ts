@@ -77,9 +77,10 @@ export async function serve(definition: ServiceDefinition, options: ServeOptions
   };
   const probes = createProbeHandler(isReady, metrics);
 
+  const maxTimeoutMs = options.maxTimeoutMs ?? 30_000;
   const connectHandler = createRpcHandler({
     maxRequestBytes: options.maxRequestBytes ?? defaultMaxRequestBytes,
-    maxTimeoutMs: options.maxTimeoutMs ?? 30_000,
+    maxTimeoutMs,
     routes: (router) => {
       registerHealth(router, () => !draining() && lastReady);
       definition.routes(router);
@@ -92,7 +93,7 @@ export async function serve(definition: ServiceDefinition, options: ServeOptions
         publicServices: [...(options.auth.publicServices ?? []), HealthService.typeName],
       }),
       validationInterceptor(),
-      deadlineInterceptor(),
+      deadlineInterceptor(maxTimeoutMs),
       ...(definition.interceptors ?? []),
     ],
     fallback: (req, res) => void probes(req, res),
