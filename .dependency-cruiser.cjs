@@ -5,8 +5,19 @@ module.exports = {
       name: "service-imports-other-service",
       comment: "A service never imports another service's code; share through the contract or services/platform.",
       severity: "error",
-      from: { path: "^services/([^/]+)/" },
+      from: { path: "^services/([^/]+)/", pathNot: "^services/orders/test/" },
       to: { path: "^services/", pathNot: ["^services/$1/", "^services/platform/"] },
+    },
+    {
+      name: "orders-tests-import-only-test-doubles",
+      comment:
+        "The orders suites start the real inventory and the Stripe emulator (a test double) in-process, through their index.ts only.",
+      severity: "error",
+      from: { path: "^services/orders/test/" },
+      to: {
+        path: "^services/",
+        pathNot: ["^services/orders/", "^services/platform/", "^services/(inventory|stripe-emulator)/src/index\\.ts$"],
+      },
     },
     {
       name: "platform-imports-service",

@@ -1,5 +1,5 @@
 // Inventory Reserve, end to end over Connect — bench client → the inventory process (as `npm start` runs it: platform
-// chain, Lua script in Redis, outbox relay to NATS) — vs the very same reserve script called raw with EVALSHA from a
+// chain, Lua script in Redis, and the answer only once the outbox relay stored its events in JetStream) — vs the very same reserve script called raw with EVALSHA from a
 // bare ioredis client, measured in the same run. Uncontended (16 clients over 1,000 SKUs) and contended (100 clients
 // on 10 hot SKUs). A third path, the same script behind a bare Connect handler in its own process, splits the gap into
 // what any Node RPC costs and what Shop's service adds on top.

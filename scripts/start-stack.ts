@@ -18,6 +18,8 @@ const knownServices = [
   { name: "products", port: portOf("products", 8081) },
   { name: "inventory", port: portOf("inventory", 8083) },
   { name: "search", port: portOf("search", 8082) },
+  // Stripe as the orders service sees it: the local emulator (no network needed), before orders.
+  { name: "stripe-emulator", port: portOf("stripe_emulator", 12111) },
   { name: "orders", port: portOf("orders", 8084) },
   { name: "gateway", port: portOf("gateway", 8080) },
 ].filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")));
@@ -47,16 +49,33 @@ const tokenKeys = persistentSecret("token-keys", () => `local-1:${randomBytes(48
 // its callers' credentials and has none of its own.
 const serviceKeys = new Map(
   knownServices
-    .filter((service) => service.name !== "gateway")
+    .filter((service) => service.name !== "gateway" && service.name !== "stripe-emulator")
     .map((service) => [service.name, persistentSecret(join("service-keys", service.name), newApiKey).value]),
 );
 
 // The gateway finds each service where this launcher put it (SHOP_<NAME>_PORT moves one); SHOP_UPSTREAM_* wins.
 const upstreams = Object.fromEntries(
   services
-    .filter((s) => s.name !== "gateway")
+    .filter((s) => s.name !== "gateway" && s.name !== "stripe-emulator")
     .map((s) => [`SHOP_UPSTREAM_${s.name.toUpperCase()}`, `http://127.0.0.1:${s.port}`]),
 );
+
+// The emulator's API key and the orders webhook's signing secret, shared by the two as with Stripe itself.
+const stripeSecretKey = persistentSecret("stripe-secret-key", () => `sk_test_${randomBytes(24).toString("hex")}`);
+const stripeWebhookSecret = persistentSecret("stripe-webhook-secret", () => `whsec_${randomBytes(24).toString("hex")}`);
+const portOfService = (name: string) => knownServices.find((service) => service.name === name)?.port ?? 0;
+const ownEnv: Record<string, Record<string, string>> = {
+  "stripe-emulator": {
+    SHOP_STRIPE_EMULATOR_SECRET_KEY: stripeSecretKey.value,
+    SHOP_STRIPE_EMULATOR_PORT: String(portOfService("stripe-emulator")),
+    SHOP_STRIPE_EMULATOR_WEBHOOKS: `${stripeWebhookSecret.value}@http://127.0.0.1:${portOfService("orders")}/webhooks/stripe`,
+  },
+  orders: {
+    SHOP_STRIPE_SECRET_KEY: stripeSecretKey.value,
+    SHOP_STRIPE_WEBHOOK_SECRET: stripeWebhookSecret.value,
+    SHOP_STRIPE_API_URL: `http://127.0.0.1:${portOfService("stripe-emulator")}`,
+  },
+};
 
 const sharedEnv: Record<string, string> = {
   // Development mode, backed by persisted keys: every service of this stack signs and checks tokens alike.
@@ -129,6 +148,7 @@ for (const service of services) {
       ...sharedEnv,
       SHOP_SERVICE_KEY: serviceKeys.get(service.name) ?? "",
       SHOP_PORT: String(service.port),
+      ...ownEnv[service.name],
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -22,6 +22,11 @@ export const inventoryConfigSpec = {
   SHOP_INVENTORY_DEFAULT_TTL_SECONDS: int(900, 1, 86_400),
   /** How often the expiry sweeper looks for holds past their TTL. Default 1 s. */
   SHOP_INVENTORY_SWEEP_INTERVAL_MS: int(1_000, 10, 60_000),
+  /**
+   * How long Reserve, Commit, Release and Adjust wait for their events to be stored in the JetStream ledger before
+   * answering Unavailable (the change stays in the outbox and is relayed later; a retry answers once it is). Default 5 s.
+   */
+  SHOP_INVENTORY_LEDGER_TIMEOUT_MS: int(5_000, 50, 60_000),
   /** How long finished reservations are kept so repeated Commit/Release/Reserve get the same answer. Default 7 days. */
   SHOP_INVENTORY_RETENTION_HOURS: int(168, 1, 24 * 365),
 };

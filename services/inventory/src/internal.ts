@@ -7,6 +7,8 @@ export type { ExpirySweeper } from "./expiry-sweeper.js";
 export type { InventoryKeys } from "./store/inventory-keys.js";
 export { inventoryKeys } from "./store/inventory-keys.js";
 export { scriptSources } from "./store/inventory-scripts.js";
+export type { LedgerMark, LedgerProgress } from "./store/ledger-progress.js";
+export { createLedgerProgress } from "./store/ledger-progress.js";
 export type { OutboxEntry } from "./store/redis-outbox-source.js";
 export { createRedisOutboxSource } from "./store/redis-outbox-source.js";
 export type { StockStore } from "./store/stock-store.js";

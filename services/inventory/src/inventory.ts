@@ -14,6 +14,7 @@ import { outboxEntryToEvent, startSellerStockConsumer } from "./events.js";
 import { type ExpirySweeper, startExpirySweeper } from "./expiry-sweeper.js";
 import { createLedgerRebuild, type LedgerRebuild } from "./ledger-rebuild.js";
 import { inventoryRoutes } from "./service.js";
+import { createLedgerProgress, type LedgerProgress } from "./store/ledger-progress.js";
 import { createRedisOutboxSource } from "./store/redis-outbox-source.js";
 import { createStockStore, type StockStore } from "./store/stock-store.js";
 
@@ -31,6 +32,8 @@ export interface Inventory extends ShopService {
   consumer: EventConsumer;
   rebuild: LedgerRebuild;
   redis: Redis;
+  /** When a change's events are in the ledger: Reserve, Commit, Release and Adjust answer only then. */
+  ledger: LedgerProgress;
   /** Resolves once every event written so far is on JetStream. */
   outboxDrained(timeoutMs?: number): Promise<void>;
 }
@@ -74,13 +77,17 @@ export async function createInventory(
   });
   onStateLost = () => rebuild.start("Redis lost the inventory state");
 
+  const ledger = createLedgerProgress({ redis, keys: store.keys });
   const source = createRedisOutboxSource({
     redis,
     keys: store.keys,
     logger,
     toEvent: (entry) => outboxEntryToEvent(entry, namespace, config.SHOP_REDIS_PREFIX),
+    onPublished: (lastId, epoch) => ledger.published(lastId, epoch),
   });
-  // Pipelined across subjects, in order within each SKU or reservation subject.
+  // The only publisher of inventory events, also for changes whose callers wait (they wait for it to pass their entry):
+  // pipelined across subjects, in order within each SKU or reservation subject, so the ledger keeps every SKU's order.
+  // It wakes on every new outbox entry (XREAD BLOCK), so concurrent changes share its batches.
   const relay = startOutboxRelay({ source, publisher: platform.events, logger, maxInFlight: 64 });
   const sweeper = startExpirySweeper({ store, intervalMs: config.SHOP_INVENTORY_SWEEP_INTERVAL_MS, logger });
   // Before the consumer starts: levels it applies must land on restored state, not on an emptied Redis.
@@ -101,6 +108,8 @@ export async function createInventory(
       rebuild,
       logger,
       defaultTtlMs: config.SHOP_INVENTORY_DEFAULT_TTL_SECONDS * 1_000,
+      ledger,
+      ledgerTimeoutMs: config.SHOP_INVENTORY_LEDGER_TIMEOUT_MS,
     }),
     isReady: () => redis.status === "ready" && !rebuild.running,
     onShutdown: [
@@ -108,6 +117,7 @@ export async function createInventory(
       () => sweeper.stop(),
       // The relay finishes the batch in hand; what is left waits in the outbox for the next start.
       () => relay.stop(),
+      () => ledger.close(),
       () => source.close(),
       async () => {
         await redis.quit().catch(() => redis.disconnect());
@@ -123,6 +133,7 @@ export async function createInventory(
     consumer,
     rebuild,
     redis,
+    ledger,
     outboxDrained: (timeoutMs) => relay.drained(timeoutMs),
   };
 }

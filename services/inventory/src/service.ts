@@ -5,7 +5,8 @@ import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_se
 import { type Logger, principalKey } from "@shop/platform";
 import { normalizeLines } from "./domain/reservation-lines.js";
 import type { LedgerRebuild } from "./ledger-rebuild.js";
-import type { OnHandChange, StockStore } from "./store/stock-store.js";
+import type { LedgerProgress } from "./store/ledger-progress.js";
+import type { OnHandChange, Recorded, StockStore } from "./store/stock-store.js";
 
 export interface InventoryServiceDeps {
   store: StockStore;
@@ -13,31 +14,43 @@ export interface InventoryServiceDeps {
   logger: Logger;
   /** TTL of a hold when the request names none. */
   defaultTtlMs: number;
+  /** Tells when a change's events are in the JetStream ledger. */
+  ledger: LedgerProgress;
+  /** How long an answer waits for the ledger before it is Unavailable (the change stays in the outbox). */
+  ledgerTimeoutMs: number;
 }
 
 /** The Connect implementation: map requests to store calls and results back. Auth and validation ran already. */
 export function createInventoryServiceImpl(deps: InventoryServiceDeps): ServiceImpl<typeof InventoryService> {
   const { store, rebuild, logger } = deps;
+  // Redis decides; the caller hears OK only once the change's events are in the ledger, which survives losing Redis.
+  const recorded = async <T>(change: Promise<Recorded<T>>): Promise<T> => {
+    const { value, mark } = await change;
+    await deps.ledger.untilPublished(mark, deps.ledgerTimeoutMs);
+    return value;
+  };
   return {
     async getStock(req) {
       return { levels: await store.getLevels(req.skus) };
     },
 
     reserve(req) {
-      return store.reserve({
-        id: req.reservationId,
-        lines: normalizeLines(req.lines),
-        ttlMs: req.ttl ? durationMs(req.ttl) : deps.defaultTtlMs,
-        reference: req.reference,
-      });
+      return recorded(
+        store.reserve({
+          id: req.reservationId,
+          lines: normalizeLines(req.lines),
+          ttlMs: req.ttl ? durationMs(req.ttl) : deps.defaultTtlMs,
+          reference: req.reference,
+        }),
+      );
     },
 
     commit(req) {
-      return store.commit(req.reservationId);
+      return recorded(store.commit(req.reservationId));
     },
 
     release(req) {
-      return store.release(req.reservationId, req.reason);
+      return recorded(store.release(req.reservationId, req.reason));
     },
 
     getReservation(req) {
@@ -57,7 +70,7 @@ export function createInventoryServiceImpl(deps: InventoryServiceDeps): ServiceI
         req.change.case === "setOnHand"
           ? { kind: "set", onHand: req.change.value }
           : { kind: "delta", delta: req.change.value ?? 0n };
-      const level = await store.adjust({ sku: req.sku, change, requestId: req.requestId });
+      const level = await recorded(store.adjust({ sku: req.sku, change, requestId: req.requestId }));
       // The reason is for people: it goes to the audit log with who asked, next to the resulting level.
       logger.info(
         {

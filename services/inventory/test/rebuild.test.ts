@@ -7,7 +7,8 @@ import { StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.
 import { newEventMeta } from "@shop/platform";
 import { codeOf, createTestEnv, type OwnServer, startOwnRedis, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type InventoryHarness, startInventoryHarness } from "./support/inventory-harness.js";
+import { inventoryKeys } from "../src/internal.js";
+import { type InventoryHarness, observer, startInventoryHarness } from "./support/inventory-harness.js";
 
 let env: TestEnv;
 let redis: OwnServer;
@@ -131,6 +132,26 @@ describe("rebuild after Redis lost its data", () => {
     const [first, second] = await Promise.all([rebuild(), rebuild()]);
     expect(first.at(-1)?.done).toBe(true);
     expect(second.at(-1)).toEqual(first.at(-1));
+  });
+
+  it("keeps an acknowledged Commit sold after Redis lost its data, even when the relay was held up", async () => {
+    await sellerSets("RB-5", 10, 1);
+    await inv.inventory.consumer.caughtUp();
+    await inv.operator.reserve({ reservationId: "rb-ack", lines: [{ sku: "RB-5", quantity: 4n }] });
+    // Another replica holds the relay lease and stalls; this one cannot publish until the lease runs out.
+    const lessee = observer(redis.url);
+    await lessee.set(inventoryKeys(env.redisPrefix).outboxLease, "stalled-replica", "PX", 1_500);
+    lessee.disconnect();
+
+    expect((await inv.operator.commit({ reservationId: "rb-ack" })).state).toBe(ReservationState.COMMITTED);
+    await wipeRedis();
+    await rebuild();
+
+    expect((await inv.operator.getStock({ skus: ["RB-5"] })).levels[0]).toMatchObject({ onHand: 6n, reserved: 0n });
+    expect((await inv.operator.getReservation({ reservationId: "rb-ack" })).state).toBe(ReservationState.COMMITTED);
+    expect(
+      await codeOf(inv.operator.reserve({ reservationId: "rb-more", lines: [{ sku: "RB-5", quantity: 7n }] })),
+    ).toBe(Code.ResourceExhausted);
   });
 
   it("restores by itself when it starts on an emptied Redis", async () => {

@@ -27,6 +27,18 @@ export const refusals = {
     new PreconditionError(
       `${sku} would have ${onHand} on hand, below the ${reserved} held by open reservations; release them first or choose a higher level`,
     ),
+  ledgerUnconfirmed: (timeoutMs: number) =>
+    new UnavailableError(
+      `the change is made but the JetStream ledger did not confirm it within ${timeoutMs} ms; retry with the same reservation or request id, which answers once it is recorded`,
+    ),
+  ledgerNotAwaited: () =>
+    new UnavailableError(
+      "the inventory is shutting down before the JetStream ledger confirmed the change; retry with the same reservation or request id",
+    ),
+  ledgerLost: () =>
+    new UnavailableError(
+      "Redis lost the change before the JetStream ledger recorded it; retry once the inventory is restored",
+    ),
   stateLost: () =>
     new UnavailableError(
       "the inventory is restoring its state from the JetStream ledger after Redis lost it; retry in a moment",

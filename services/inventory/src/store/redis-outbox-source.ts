@@ -23,6 +23,11 @@ export interface RedisOutboxSourceOptions {
   logger: Logger;
   /** How long a relay keeps the lease without renewing it; another replica takes over after that. Default 15 s. */
   leaseMs?: number;
+  /**
+   * Called after a batch is published and deleted, with its last entry id and the ready marker's value read after
+   * the delete; waiting handlers learn from it that their change is in the ledger. Default: nothing.
+   */
+  onPublished?: (lastId: string, epoch: string) => void;
 }
 
 type StreamEntries = Array<[string, string[]]>;
@@ -88,7 +93,11 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
           for (const entry of unreadable)
             pipeline.xadd(`${keys.outbox}:dead`, "*", ...Object.entries(entry.fields).flat());
           pipeline.xdel(keys.outbox, ...ids);
-          await pipeline.exec();
+          pipeline.get(keys.ready);
+          const results = await pipeline.exec();
+          const [err, epoch] = results?.at(-1) ?? [null, null];
+          const lastId = ids.at(-1);
+          if (!err && lastId) options.onPublished?.(lastId, (epoch as string | null) ?? "");
         },
         // Entries stay in the stream and the lease stays ours, so the retry publishes them in the same order.
         async abandon() {},

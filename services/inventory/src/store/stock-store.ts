@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { PageCursorSchema } from "@shop/contracts/shop/common/v1/audit_pb.js";
@@ -15,7 +16,14 @@ import { decodeLines, encodeLines, type HeldLine } from "../domain/reservation-l
 import { stockLevel } from "../domain/stock-level.js";
 import { type InventoryKeys, inventoryKeys } from "./inventory-keys.js";
 import { defineInventoryScripts, type RunScript } from "./inventory-scripts.js";
+import type { LedgerMark } from "./ledger-progress.js";
 import { guarded } from "./redis-errors.js";
+
+/** An acknowledged change's result, and the ledger mark its answer waits for (see ledger-progress.ts). */
+export interface Recorded<T> {
+  value: T;
+  mark: LedgerMark;
+}
 
 /** An operator's change of on_hand: a new level or a shift. */
 export type OnHandChange = { kind: "set"; onHand: bigint } | { kind: "delta"; delta: bigint };
@@ -23,9 +31,9 @@ export type OnHandChange = { kind: "set"; onHand: bigint } | { kind: "delta"; de
 export interface StockStore {
   keys: InventoryKeys;
   /** Holds every line or none; a repeated id answers with the reservation it created. */
-  reserve(input: { id: string; lines: HeldLine[]; ttlMs: number; reference: string }): Promise<Reservation>;
-  commit(id: string): Promise<Reservation>;
-  release(id: string, reason: string): Promise<Reservation>;
+  reserve(input: { id: string; lines: HeldLine[]; ttlMs: number; reference: string }): Promise<Recorded<Reservation>>;
+  commit(id: string): Promise<Recorded<Reservation>>;
+  release(id: string, reason: string): Promise<Recorded<Reservation>>;
   getReservation(id: string): Promise<Reservation>;
   listReservations(query: {
     state: ReservationState;
@@ -34,7 +42,7 @@ export interface StockStore {
   }): Promise<{ reservations: Reservation[]; nextPageToken: string }>;
   /** Levels in request order; unknown SKUs are all zeros. */
   getLevels(skus: string[]): Promise<StockLevel[]>;
-  adjust(input: { sku: string; change: OnHandChange; requestId: string }): Promise<StockLevel>;
+  adjust(input: { sku: string; change: OnHandChange; requestId: string }): Promise<Recorded<StockLevel>>;
   /** Applies a seller's level if its version is newer than the last applied; `applied` false for stale/duplicates. */
   applySellerLevel(input: {
     sku: string;
@@ -87,6 +95,10 @@ function reservationFromPairs(pairs: Reply): Reservation {
     createTime: timestampFromMs(Number(field(pairs, "create_ms"))),
     reference: field(pairs, "reference"),
   });
+}
+
+function markFromPairs(pairs: Reply): LedgerMark {
+  return { entryId: field(pairs, "ledger_tail"), epoch: field(pairs, "ledger_epoch") };
 }
 
 function levelFromReply(sku: string, reply: Reply, offset = 1): StockLevel {
@@ -146,12 +158,12 @@ export function createStockStore(options: StockStoreOptions): StockStore {
   };
   const adjustMemoryMs = options.adjustMemoryMs ?? 24 * 3_600_000;
 
-  const settled = (id: string, reply: Reply, refuse: (state: ReservationState) => Error): Reservation => {
+  const settled = (id: string, reply: Reply, refuse: (state: ReservationState) => Error): Recorded<Reservation> => {
     const [status, ...pairs] = reply;
     if (status === "not_found") throw refusals.unknownReservation(id);
     const reservation = reservationFromPairs(pairs);
     if (status === "precondition") throw refuse(reservation.state);
-    return reservation;
+    return { value: reservation, mark: markFromPairs(pairs) };
   };
 
   return {
@@ -162,7 +174,7 @@ export function createStockStore(options: StockStoreOptions): StockStore {
       const [status, ...rest] = await script("reserve", call.keys, call.args);
       if (status === "exhausted") throw refusals.shortStock(String(rest[0]), Number(rest[1]), Number(rest[2]));
       if (status === "conflict") throw refusals.reservationIdReused(input.id);
-      return reservationFromPairs(rest);
+      return { value: reservationFromPairs(rest), mark: markFromPairs(rest) };
     },
 
     async commit(id) {
@@ -227,7 +239,7 @@ export function createStockStore(options: StockStoreOptions): StockStore {
         [sku, mode, String(value), clock.now(), requestId, adjustMemoryMs],
       );
       if (reply[0] === "below_reserved") throw refusals.belowReserved(sku, Number(reply[1]), Number(reply[2]));
-      return levelFromReply(sku, reply);
+      return { value: levelFromReply(sku, reply), mark: { entryId: String(reply[5]), epoch: String(reply[6] ?? "") } };
     },
 
     async applySellerLevel({ sku, quantity, version }) {
@@ -298,7 +310,8 @@ export function createStockStore(options: StockStoreOptions): StockStore {
     },
 
     async markReady() {
-      await guarded(redis.set(keys.ready, String(clock.now())));
+      // A new value each time: ledger marks taken before Redis lost its data must never match the restored state.
+      await guarded(redis.set(keys.ready, `${clock.now()}:${randomUUID()}`));
     },
   };
 }

@@ -7,7 +7,7 @@ import { errorInterceptor } from "../interceptors/error-interceptor.js";
 import { observeInterceptor } from "../interceptors/observe-interceptor.js";
 import { validationInterceptor } from "../interceptors/validation-interceptor.js";
 import type { Logger } from "../logger.js";
-import { startDualProtocolServer } from "./dual-protocol-server.js";
+import { type AnyRequest, type AnyResponse, startDualProtocolServer } from "./dual-protocol-server.js";
 import { HealthService, registerHealth } from "./health-service.js";
 import { createProbeHandler } from "./probes.js";
 import { createRpcHandler, defaultMaxRequestBytes } from "./rpc-handler.js";
@@ -24,6 +24,12 @@ export interface ServiceDefinition {
   onShutdown?: Array<() => Promise<void> | void>;
   /** Interceptors that run innermost, after auth and validation. */
   interceptors?: Interceptor[];
+  /**
+   * Plain HTTP routes served on the same port, by exact path (e.g. "/webhooks/stripe" for a payment provider that
+   * posts signed raw bodies). They bypass the Connect interceptors: the handler authenticates and caps what it reads.
+   * Default: none.
+   */
+  httpRoutes?: Record<string, (req: AnyRequest, res: AnyResponse) => void | Promise<void>>;
 }
 
 export interface ServeOptions {
@@ -96,7 +102,16 @@ export async function serve(definition: ServiceDefinition, options: ServeOptions
       deadlineInterceptor(maxTimeoutMs),
       ...(definition.interceptors ?? []),
     ],
-    fallback: (req, res) => void probes(req, res),
+    fallback: (req, res) => {
+      const route = definition.httpRoutes?.[(req.url ?? "").split("?", 1)[0] ?? ""];
+      if (route === undefined) return void probes(req, res);
+      Promise.resolve()
+        .then(() => route(req, res))
+        .catch((err: unknown) => {
+          logger.error({ err, path: req.url }, "http route failed");
+          if (!res.headersSent) (res as import("node:http").ServerResponse).writeHead(500).end();
+        });
+    },
   });
 
   const server = await startDualProtocolServer(connectHandler, {

@@ -95,6 +95,13 @@ export declare type PaymentRequested = Message<"shop.orders.v1.PaymentRequested"
    * @generated from field: shop.common.v1.Money amount = 5;
    */
   amount?: Money | undefined;
+
+  /**
+   * Set when the card needs 3-D Secure: where the customer completes it.
+   *
+   * @generated from field: string next_action_url = 6;
+   */
+  nextActionUrl: string;
 };
 
 /**

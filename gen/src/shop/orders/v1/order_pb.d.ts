@@ -195,6 +195,20 @@ export declare type Order = Message<"shop.orders.v1.Order"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 17;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Lets whoever holds it read this order (GetOrder) without a session. Returned by CreateOrder only.
+   *
+   * @generated from field: string access_token = 18;
+   */
+  accessToken: string;
+
+  /**
+   * Where the customer completes 3-D Secure while the payment requires action; empty otherwise.
+   *
+   * @generated from field: string payment_next_action_url = 19;
+   */
+  paymentNextActionUrl: string;
 };
 
 /**

@@ -6,6 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import type { Message } from "@bufbuild/protobuf";
 import type { Address, Order, OrderSchema, OrderState } from "./order_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file shop/orders/v1/order_service.proto.
@@ -45,6 +46,9 @@ export declare type CreateOrderRequest = Message<"shop.orders.v1.CreateOrderRequ
   requestId: string;
 
   /**
+   * Whose order it is. A customer leaves it empty (the session token's subject is used); an operator ordering for a
+   * customer names one.
+   *
    * @generated from field: string customer_id = 2;
    */
   customerId: string;
@@ -63,6 +67,14 @@ export declare type CreateOrderRequest = Message<"shop.orders.v1.CreateOrderRequ
    * @generated from field: shop.orders.v1.Address shipping_address = 5;
    */
   shippingAddress?: Address | undefined;
+
+  /**
+   * The card to charge: a Stripe PaymentMethod id, e.g. the test card pm_card_visa. Prices come from the catalog,
+   * never from the client.
+   *
+   * @generated from field: string payment_method = 6;
+   */
+  paymentMethod: string;
 };
 
 /**
@@ -79,6 +91,13 @@ export declare type GetOrderRequest = Message<"shop.orders.v1.GetOrderRequest"> 
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * The order access token CreateOrder returned; not needed with the customer's own session or an operator key.
+   *
+   * @generated from field: string access_token = 2;
+   */
+  accessToken: string;
 };
 
 /**
@@ -261,11 +280,68 @@ export declare type HandlePaymentWebhookResponse = Message<"shop.orders.v1.Handl
 export declare const HandlePaymentWebhookResponseSchema: GenMessage<HandlePaymentWebhookResponse>;
 
 /**
+ * @generated from message shop.orders.v1.StartCustomerSessionRequest
+ */
+export declare type StartCustomerSessionRequest = Message<"shop.orders.v1.StartCustomerSessionRequest"> & {
+  /**
+   * @generated from field: string email = 1;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message shop.orders.v1.StartCustomerSessionRequest.
+ * Use `create(StartCustomerSessionRequestSchema)` to create a new message.
+ */
+export declare const StartCustomerSessionRequestSchema: GenMessage<StartCustomerSessionRequest>;
+
+/**
+ * @generated from message shop.orders.v1.StartCustomerSessionResponse
+ */
+export declare type StartCustomerSessionResponse = Message<"shop.orders.v1.StartCustomerSessionResponse"> & {
+  /**
+   * Bearer token of role customer, for `Authorization: Bearer …`.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * The token's subject: the customer id its orders are placed under.
+   *
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expire_time = 3;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message shop.orders.v1.StartCustomerSessionResponse.
+ * Use `create(StartCustomerSessionResponseSchema)` to create a new message.
+ */
+export declare const StartCustomerSessionResponseSchema: GenMessage<StartCustomerSessionResponse>;
+
+/**
  * Checkout as a saga: reserve stock → Stripe PaymentIntent → commit, or compensate.
  *
  * @generated from service shop.orders.v1.OrderService
  */
 export declare const OrderService: GenService<{
+  /**
+   * Starts a guest's session from an email: a short-lived customer token for CreateOrder, GetOrder and ListOrders.
+   * Rate limited by the gateway like every anonymous call.
+   *
+   * @generated from rpc shop.orders.v1.OrderService.StartCustomerSession
+   */
+  startCustomerSession: {
+    methodKind: "unary";
+    input: typeof StartCustomerSessionRequestSchema;
+    output: typeof StartCustomerSessionResponseSchema;
+  },
   /**
    * @generated from rpc shop.orders.v1.OrderService.CreateOrder
    */
@@ -315,9 +391,12 @@ export declare const OrderService: GenService<{
     output: typeof OrderSchema;
   },
   /**
-   * Entry point for the payment provider's signed webhooks; the signature is the credential.
+   * Deprecated: Stripe sends its webhooks as a plain signed HTTP POST, not as an RPC, and the signature covers the
+   * exact bytes of that request. The orders service receives them at `POST /webhooks/stripe` on its port and verifies
+   * the `Stripe-Signature` header on the raw body; this RPC is not served.
    *
    * @generated from rpc shop.orders.v1.OrderService.HandlePaymentWebhook
+   * @deprecated
    */
   handlePaymentWebhook: {
     methodKind: "unary";

@@ -2,13 +2,16 @@
 -- KEYS[1] SKU hash, KEYS[2] outbox, KEYS[3] request-id key (remembers the answer of an idempotent request),
 -- KEYS[4] ready marker.
 -- ARGV: sku, mode ('set' or 'delta'), value, now ms, request id ('' for none), request-id memory ms.
+-- Returns the level and the ledger mark (see ledger_mark) the answer waits for.
 local sku, mode, value, now, request_id = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 if state_lost(KEYS[4]) then return { 'needs_rebuild' } end
 if request_id ~= '' then
   local previous = redis.call('GET', KEYS[3])
   if previous then
     local p = cjson.decode(previous)
-    return level_reply('ok', p[1], p[2], p[3], p[4])
+    local out = level_reply('ok', p[1], p[2], p[3], p[4])
+    out[6], out[7] = ledger_mark(KEYS[2], KEYS[4])
+    return out
   end
 end
 
@@ -23,4 +26,6 @@ end
 if request_id ~= '' then
   redis.call('SET', KEYS[3], cjson.encode({ target, reserved, version, seller_version }), 'PX', ARGV[6])
 end
-return level_reply('ok', target, reserved, version, seller_version)
+local out = level_reply('ok', target, reserved, version, seller_version)
+out[6], out[7] = ledger_mark(KEYS[2], KEYS[4])
+return out

@@ -24,6 +24,15 @@ local function state_lost(ready_key)
   return redis.call('EXISTS', ready_key) == 0
 end
 
+-- Where an acknowledged change must wait for the ledger: the newest outbox entry ('0-0' when the outbox is empty),
+-- and the ready marker's value, which a rebuild replaces, so an entry lost with Redis is never taken as relayed.
+local function ledger_mark(outbox, ready_key)
+  local last = redis.call('XREVRANGE', outbox, '+', '-', 'COUNT', 1)
+  local tail = '0-0'
+  if #last > 0 then tail = last[1][1] end
+  return tail, redis.call('GET', ready_key) or ''
+end
+
 local function level_reply(status, on_hand, reserved, version, seller_version)
   return { status, int(on_hand), int(reserved), int(version), int(seller_version) }
 end

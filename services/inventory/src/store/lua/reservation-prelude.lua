@@ -18,8 +18,15 @@ local function index_member(create_ms, id)
   return string.format('%015d', create_ms) .. ':' .. id
 end
 
+-- The reservation's fields, then the ledger mark as two more pairs (see ledger_mark).
 local function reply(status, res_key)
-  return { status, unpack(redis.call('HGETALL', res_key)) }
+  local out = redis.call('HGETALL', res_key)
+  local tail, epoch = ledger_mark(OUTBOX, READY)
+  out[#out + 1] = 'ledger_tail'
+  out[#out + 1] = tail
+  out[#out + 1] = 'ledger_epoch'
+  out[#out + 1] = epoch
+  return { status, unpack(out) }
 end
 
 local function emit_reservation(res_key, now)

@@ -1,0 +1,190 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import type { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
+import {
+  OrderCancelledSchema,
+  OrderPaidSchema,
+  OrderPlacedSchema,
+  PaymentFailedSchema,
+  PaymentRequestedSchema,
+  PaymentSucceededSchema,
+  StockReservedSchema,
+} from "@shop/contracts/shop/orders/v1/events_pb.js";
+import type { Order } from "@shop/contracts/shop/orders/v1/order_pb.js";
+import { ExhaustedError, newEventMeta } from "@shop/platform";
+import { orderEventId, reservationIdOf } from "./domain/order-ids.js";
+import { applyOrderEvent, isSettled, type OrderEvent } from "./domain/order-state.js";
+import type { OrderEventStore, StoredOrder } from "./store/order-event-store.js";
+import type { PaymentOutcome, Payments } from "./stripe-payments.js";
+
+/** What the saga works with: the order's stream, the inventory (as this service) and the payment provider. */
+export interface SagaPorts {
+  store: OrderEventStore;
+  inventory: Client<typeof InventoryService>;
+  payments: Payments;
+  /** How long stock stays held while the customer completes 3-D Secure. */
+  holdMs: number;
+}
+
+/** A step refused: the order ends cancelled with `reason`, in words a customer can read. */
+class CheckoutRefusal extends Error {
+  override name = "CheckoutRefusal" as const;
+  constructor(
+    readonly reason: string,
+    readonly refusal?: Error,
+  ) {
+    super(reason);
+  }
+}
+
+/** One order being advanced: its state, and the sequence its next append must find on the subject. */
+class OrderCursor {
+  constructor(
+    private readonly store: OrderEventStore,
+    public current: StoredOrder,
+  ) {}
+  get order(): Order {
+    return this.current.order;
+  }
+  /** Appends the order's next event; another writer in between → OrderConflictError, nothing written. */
+  async append(event: OrderEvent): Promise<void> {
+    const lastSequence = await this.store.append(event, this.current.lastSequence);
+    this.current = { order: applyOrderEvent(this.current.order, event), lastSequence };
+  }
+  meta() {
+    const version = this.order.version + 1n;
+    return newEventMeta(this.order.id, version, { eventId: orderEventId(this.order.id, version) });
+  }
+}
+
+// The steps, each next to its compensation. A refusal in a step runs the compensations of the steps before it in
+// reverse, then cancels the order with the refusal's reason.
+
+async function reserveStock(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
+  const reservationId = reservationIdOf(cursor.order.id);
+  try {
+    await ports.inventory.reserve({
+      reservationId,
+      lines: cursor.order.lines.map((line) => ({ sku: line.sku, quantity: line.quantity })),
+      ttl: durationFromMs(ports.holdMs),
+      reference: cursor.order.id,
+    });
+  } catch (err) {
+    const error = ConnectError.from(err);
+    if (error.code !== Code.ResourceExhausted) throw err;
+    const sku = /stock of (\S+?):/.exec(error.rawMessage)?.[1] ?? "an item";
+    const reason = `${sku} is out of stock`;
+    throw new CheckoutRefusal(
+      `${reason}; nothing was charged`,
+      new ExhaustedError(`${reason}: nothing was reserved or charged`),
+    );
+  }
+  await cursor.append(create(StockReservedSchema, { meta: cursor.meta(), orderId: cursor.order.id, reservationId }));
+}
+async function releaseStock(ports: SagaPorts, cursor: OrderCursor, reason: string): Promise<void> {
+  await ports.inventory.release({ reservationId: reservationIdOf(cursor.order.id), reason: reason.slice(0, 256) });
+}
+
+async function requestPayment(ports: SagaPorts, cursor: OrderCursor, paymentMethod: string): Promise<PaymentOutcome> {
+  const amount = cursor.order.total ?? cursor.order.subtotal;
+  if (amount === undefined) throw new Error(`order ${cursor.order.id} has no total`);
+  const intent = await ports.payments.createIntent(cursor.order.id, amount);
+  const outcome = await ports.payments.confirm(cursor.order.id, intent.intentId, paymentMethod);
+  await cursor.append(
+    create(PaymentRequestedSchema, {
+      meta: cursor.meta(),
+      orderId: cursor.order.id,
+      paymentIntentId: intent.intentId,
+      clientSecret: intent.clientSecret,
+      amount,
+      nextActionUrl: outcome.status === "requires_action" ? outcome.nextActionUrl : "",
+    }),
+  );
+  if (outcome.status === "failed") {
+    await cursor.append(
+      create(PaymentFailedSchema, {
+        meta: cursor.meta(),
+        orderId: cursor.order.id,
+        paymentIntentId: intent.intentId,
+        failureMessage: outcome.message,
+      }),
+    );
+    throw new CheckoutRefusal(`The payment did not go through: ${outcome.message} You were not charged.`);
+  }
+  return outcome;
+}
+async function cancelPayment(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
+  if (cursor.order.paymentIntentId !== "") await ports.payments.cancel(cursor.order.id, cursor.order.paymentIntentId);
+}
+
+async function commitStock(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
+  await ports.inventory.commit({ reservationId: reservationIdOf(cursor.order.id) });
+  const { id, paymentIntentId, total } = cursor.order;
+  await cursor.append(
+    create(PaymentSucceededSchema, { meta: cursor.meta(), orderId: id, paymentIntentId, amount: total }),
+  );
+  await cursor.append(create(OrderPaidSchema, { meta: cursor.meta(), orderId: id }));
+}
+
+/** Runs the compensations given (latest first), then cancels the order with the reason. */
+async function compensate(
+  ports: SagaPorts,
+  cursor: OrderCursor,
+  reason: string,
+  compensations: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<void>>,
+): Promise<void> {
+  for (const undo of compensations.reverse()) await undo(ports, cursor, reason);
+  await cursor.append(create(OrderCancelledSchema, { meta: cursor.meta(), orderId: cursor.order.id, reason }));
+}
+
+/**
+ * Checkout: place → reserve stock → create and confirm the PaymentIntent → commit the stock → paid. A card that
+ * needs 3-D Secure leaves the order awaiting payment (the webhook settles it); a refusal compensates and cancels.
+ * Out of stock is also thrown to the caller as ResourceExhausted, after the order was cancelled.
+ */
+export async function runCheckout(ports: SagaPorts, placed: Order, requestId: string, paymentMethod: string) {
+  const meta = newEventMeta(placed.id, 1n, { eventId: orderEventId(placed.id, 1n) });
+  const event = create(OrderPlacedSchema, { meta, order: placed, requestId });
+  const cursor = new OrderCursor(ports.store, { order: applyOrderEvent(undefined, event), lastSequence: 0 });
+  await cursor.append(event);
+  const done: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<void>> = [];
+  try {
+    await reserveStock(ports, cursor);
+    done.push(releaseStock);
+    done.push(cancelPayment);
+    const outcome = await requestPayment(ports, cursor, paymentMethod);
+    if (outcome.status === "requires_action") return cursor.order;
+    await commitStock(ports, cursor);
+    return cursor.order;
+  } catch (err) {
+    if (!(err instanceof CheckoutRefusal)) throw err;
+    await compensate(ports, cursor, err.reason, done);
+    if (err.refusal) throw err.refusal;
+    return cursor.order;
+  }
+}
+
+/**
+ * Settles an order awaiting payment from what Stripe says happened (webhook or recovery): succeeded → commit the
+ * stock → paid; failed → cancel the intent, release the stock → cancelled. A settled order is left as it is.
+ */
+export async function settlePayment(ports: SagaPorts, stored: StoredOrder, outcome: PaymentOutcome): Promise<Order> {
+  const cursor = new OrderCursor(ports.store, stored);
+  if (isSettled(cursor.order) || outcome.status === "requires_action") return cursor.order;
+  if (outcome.status === "succeeded") {
+    await commitStock(ports, cursor);
+    return cursor.order;
+  }
+  const reason = `The payment did not go through: ${outcome.message} You were not charged.`;
+  await cursor.append(
+    create(PaymentFailedSchema, {
+      meta: cursor.meta(),
+      orderId: cursor.order.id,
+      paymentIntentId: cursor.order.paymentIntentId,
+      failureMessage: outcome.message,
+    }),
+  );
+  await compensate(ports, cursor, reason, [releaseStock, cancelPayment]);
+  return cursor.order;
+}

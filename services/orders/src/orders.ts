@@ -1,0 +1,85 @@
+import { createClient } from "@connectrpc/connect";
+import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
+import { createShopService, type Platform, type ShopService } from "@shop/platform";
+import { followCatalog } from "./catalog-follower.js";
+import type { OrdersConfig } from "./config.js";
+import { type CatalogPrices, createCatalogPrices } from "./domain/catalog-prices.js";
+import { type OrderReadModel, startOrderReadModel } from "./order-read-model.js";
+import type { SagaPorts } from "./order-saga.js";
+import { orderRoutes } from "./service.js";
+import { createOrderEventStore } from "./store/order-event-store.js";
+import { createStripeClient, createStripePayments, type Payments } from "./stripe-payments.js";
+import { stripeWebhookRoute } from "./stripe-webhook.js";
+
+/** What tests vary about an orders instance; a deployment passes none of them. */
+export interface OrdersOverrides {
+  /** Stands in for Stripe in unit-level tests. Default: the Stripe SDK at SHOP_STRIPE_API_URL. */
+  payments?: Payments;
+}
+
+/** An orders instance: the common service shape, plus the read models its tests watch. */
+export interface Orders extends ShopService {
+  prices: CatalogPrices;
+  readModel: OrderReadModel;
+}
+
+/**
+ * Builds the orders service on a platform: the catalog prices and the order read model (both replayed from their
+ * streams, then followed), the saga's ports (order stream, inventory as this service, Stripe), the Connect routes and
+ * the Stripe webhook at POST /webhooks/stripe. main.ts and the tests start it through this function.
+ */
+export async function createOrders(
+  platform: Platform,
+  config: OrdersConfig,
+  overrides: OrdersOverrides = {},
+): Promise<Orders> {
+  const { js, jsm, logger } = platform;
+  const namespace = config.SHOP_NAMESPACE;
+  // Throws a ConfigError when SHOP_SERVICE_KEY is missing, so the start stops before serving.
+  const inventory = createClient(InventoryService, platform.serviceTransport(config.SHOP_UPSTREAM_INVENTORY));
+  const stripe = createStripeClient(config.SHOP_STRIPE_SECRET_KEY, config.SHOP_STRIPE_API_URL);
+  const store = createOrderEventStore({ js, jsm, events: platform.events, namespace });
+  const ports: SagaPorts = {
+    store,
+    inventory,
+    payments: overrides.payments ?? createStripePayments(stripe),
+    holdMs: config.SHOP_ORDERS_HOLD_SECONDS * 1000,
+  };
+  const prices = createCatalogPrices();
+  const catalog = await followCatalog({ js, jsm, namespace, logger, prices });
+  const readModel = await startOrderReadModel({ js, jsm, namespace, logger, store });
+  const ready = Promise.all([catalog.caughtUp, readModel.caughtUp]).then(() => undefined);
+  let isReady = false;
+  void ready.then(() => {
+    isReady = true;
+  });
+
+  const service = createShopService(
+    platform,
+    {
+      name: "orders",
+      routes: orderRoutes({
+        ports,
+        prices,
+        readModel,
+        tokens: platform.tokens,
+        tokenKeys: config.SHOP_TOKEN_KEYS,
+        sessionSeconds: config.SHOP_ORDERS_SESSION_SECONDS,
+        ready,
+      }),
+      httpRoutes: {
+        "/webhooks/stripe": stripeWebhookRoute({
+          stripe,
+          secret: config.SHOP_STRIPE_WEBHOOK_SECRET,
+          maxBytes: config.SHOP_ORDERS_MAX_WEBHOOK_BYTES,
+          ports,
+          logger,
+        }),
+      },
+      isReady: () => isReady,
+      onShutdown: [() => catalog.stop(), () => readModel.stop()],
+    },
+    ready,
+  );
+  return { ...service, prices, readModel };
+}

@@ -1,0 +1,109 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
+import { type Order, OrderSchema, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
+import { OrderService } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
+import { InvalidInputError, type Principal, principalKey, type TokenIssuer, type TokenKeySet } from "@shop/platform";
+import type { CatalogPrices } from "./domain/catalog-prices.js";
+import { isOrderAccessToken, orderAccessToken } from "./domain/order-access.js";
+import { orderIdFor } from "./domain/order-ids.js";
+import { priceLines } from "./domain/pricing.js";
+import type { OrderReadModel } from "./order-read-model.js";
+import { runCheckout, type SagaPorts } from "./order-saga.js";
+import { isOrderConflict } from "./store/order-event-store.js";
+
+export interface OrderServiceDeps {
+  ports: SagaPorts;
+  prices: CatalogPrices;
+  readModel: OrderReadModel;
+  tokens: TokenIssuer;
+  tokenKeys: TokenKeySet;
+  sessionSeconds: number;
+  /** Resolves once the catalog and the orders are replayed; checkouts wait for it. */
+  ready: Promise<void>;
+}
+
+/** Same answer as for an order that does not exist: an order id alone must not confirm that the order exists. */
+const notFound = (id: string) => new ConnectError(`order ${id} not found`, Code.NotFound);
+
+/** Who may read an order: its access token, its customer's own session, or an operator. */
+function mayRead(order: Order, principal: Principal, accessToken: string, keys: TokenKeySet): boolean {
+  if (principal.role === Role.OPERATOR) return true;
+  if (principal.role === Role.CUSTOMER && principal.subject === order.customerId) return true;
+  // Sellers: the catalog events carry no owner of a product yet, so no order can be shown to a seller.
+  return accessToken !== "" && isOrderAccessToken(accessToken, order.id, keys);
+}
+
+/** The Connect implementation: authorize per order, price from the catalog, run the saga, read the projection. */
+export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceImpl<typeof OrderService>> {
+  const { ports, readModel } = deps;
+  const principalOf = (ctx: HandlerContext) => ctx.values.get(principalKey);
+  const withAccessToken = (order: Order) =>
+    create(OrderSchema, { ...order, accessToken: orderAccessToken(order.id, deps.tokenKeys) });
+
+  return {
+    async startCustomerSession() {
+      const customerId = `cus_${crypto.randomUUID().replaceAll("-", "")}`;
+      const token = await deps.tokens.issue(
+        { role: Role.CUSTOMER, subject: customerId },
+        { ttlSeconds: deps.sessionSeconds },
+      );
+      return { token, customerId, expireTime: timestampFromMs(Date.now() + deps.sessionSeconds * 1000) };
+    },
+
+    async createOrder(req, ctx) {
+      const principal = principalOf(ctx);
+      const customerId = principal.role === Role.CUSTOMER ? principal.subject : req.customerId;
+      if (principal.role === Role.CUSTOMER && req.customerId !== "" && req.customerId !== principal.subject) {
+        throw new InvalidInputError("customer_id", "a customer orders for themself: leave it empty");
+      }
+      if (customerId === "") throw new InvalidInputError("customer_id", "name the customer the order is for");
+      const orderId = orderIdFor(principal.subject, req.requestId);
+      await deps.ready;
+      // A retry of a request already placed returns that order; it is never placed (nor charged) twice.
+      const existing = await readModel.get(orderId);
+      if (existing !== undefined) return withAccessToken(existing.order);
+      const priced = priceLines(req.lines, deps.prices.lookup);
+      const placed = create(OrderSchema, {
+        id: orderId,
+        customerId,
+        email: req.email,
+        lines: priced.lines,
+        subtotal: priced.subtotal,
+        total: priced.subtotal,
+        shippingAddress: req.shippingAddress,
+        state: OrderState.PENDING,
+      });
+      try {
+        return withAccessToken(await runCheckout(ports, placed, req.requestId, req.paymentMethod));
+      } catch (err) {
+        if (!isOrderConflict(err)) throw err;
+        // Another call with the same request id, or the webhook, advanced the order first: answer with where it is.
+        const current = await ports.store.load(orderId);
+        if (current === undefined) throw err;
+        return withAccessToken(current.order);
+      }
+    },
+
+    async getOrder(req, ctx) {
+      const stored = await readModel.get(req.id);
+      if (stored === undefined || !mayRead(stored.order, principalOf(ctx), req.accessToken, deps.tokenKeys)) {
+        throw notFound(req.id);
+      }
+      return stored.order;
+    },
+
+    async listOrders(req, ctx) {
+      const principal = principalOf(ctx);
+      if (principal.role === Role.SELLER) return { orders: [], nextPageToken: "" };
+      const customerId = principal.role === Role.CUSTOMER ? principal.subject : req.customerId || undefined;
+      return readModel.list({ customerId, state: req.state }, req.pageSize, req.pageToken);
+    },
+  };
+}
+
+/** Registers the orders' routes on a Connect router. */
+export function orderRoutes(deps: OrderServiceDeps): (router: ConnectRouter) => void {
+  return (router) => router.service(OrderService, createOrderServiceImpl(deps));
+}

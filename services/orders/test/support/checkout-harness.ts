@@ -1,0 +1,150 @@
+import { create } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
+import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
+import { OrderService } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
+import { ProductCreatedSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
+import { ProductSchema, ProductStatus } from "@shop/contracts/shop/products/v1/product_pb.js";
+import { createInventory, type Inventory, loadInventoryConfig } from "@shop/inventory";
+import { createLogger, createPlatform, generateApiKey, newEventMeta } from "@shop/platform";
+import {
+  clientFor,
+  createTestEnv,
+  createTestKeys,
+  freePort,
+  openTestJetStream,
+  type TestEnv,
+  type TestJetStream,
+  type TestKeys,
+  waitFor,
+} from "@shop/platform/testing";
+import { createStripeEmulator, loadStripeEmulatorConfig, type StripeEmulator } from "@shop/stripe-emulator";
+import { createOrders, loadOrdersConfig, type Orders } from "../../src/index.js";
+
+const stripeKey = "sk_test_orders_suite_key";
+export const webhookSecret = "whsec_orders_suite_secret";
+
+/** What `GET /_emulator/stats` says, as far as these tests read it. */
+export interface PaymentStats {
+  payment_intents: { created: number; canceled: number };
+  charges: { succeeded: number; failed: number; captured: number };
+}
+
+/**
+ * Everything a checkout needs, in-process on the test's namespace: inventory (Redis + JetStream), the Stripe emulator
+ * delivering webhooks to the orders service, and the orders service calling inventory with its own service key.
+ */
+export interface CheckoutHarness {
+  env: TestEnv;
+  jetstream: TestJetStream;
+  orders: Orders;
+  ordersUrl: string;
+  emulatorUrl: string;
+  keys: TestKeys;
+  inventory: Client<typeof InventoryService>;
+  client(credential?: string): Client<typeof OrderService>;
+  /** A customer session token and its customer id, through StartCustomerSession. */
+  customer(email?: string): Promise<{ token: string; customerId: string; orders: Client<typeof OrderService> }>;
+  /** Publishes an active product with one SKU to the catalog and waits until orders prices it. */
+  addProduct(sku: string, priceMinor: bigint, options?: { currency?: string; status?: ProductStatus }): Promise<void>;
+  setStock(sku: string, onHand: bigint): Promise<void>;
+  stock(sku: string): Promise<{ onHand: bigint; reserved: bigint; available: bigint }>;
+  payments(): Promise<PaymentStats>;
+  stop(): Promise<void>;
+}
+
+let productCount = 0;
+
+export async function startCheckoutHarness(): Promise<CheckoutHarness> {
+  const env = await createTestEnv();
+  const jetstream = await openTestJetStream(env);
+  const silent = () => createLogger("test", process.env.SHOP_LOG_LEVEL ?? "silent");
+
+  const inventoryConfig = loadInventoryConfig({ ...env.serviceEnv, SHOP_PORT: "0" });
+  const inventoryPlatform = await createPlatform("inventory", inventoryConfig, { logger: silent() });
+  const inventoryService: Inventory = await createInventory(inventoryPlatform, inventoryConfig);
+  const inventoryUrl = (await inventoryService.start()).url;
+  const inventoryKeys = createTestKeys(inventoryPlatform.apiKeys);
+  const serviceKey = generateApiKey(Role.SERVICE);
+  inventoryPlatform.apiKeys.put(serviceKey.record);
+
+  const ordersPort = await freePort();
+  const emulator: StripeEmulator = createStripeEmulator(
+    loadStripeEmulatorConfig({
+      SHOP_STRIPE_EMULATOR_SECRET_KEY: stripeKey,
+      SHOP_STRIPE_EMULATOR_PORT: "0",
+      SHOP_LOG_LEVEL: "silent",
+      SHOP_STRIPE_EMULATOR_WEBHOOKS: `${webhookSecret}@http://127.0.0.1:${ordersPort}/webhooks/stripe`,
+      SHOP_STRIPE_EMULATOR_WEBHOOK_RETRY_DELAYS_MS: "200,500,1000",
+    }),
+  );
+  const emulatorUrl = (await emulator.start()).url;
+
+  const ordersConfig = loadOrdersConfig({
+    ...env.serviceEnv,
+    SHOP_PORT: String(ordersPort),
+    SHOP_SERVICE_KEY: serviceKey.secret,
+    SHOP_UPSTREAM_INVENTORY: inventoryUrl,
+    SHOP_STRIPE_SECRET_KEY: stripeKey,
+    SHOP_STRIPE_WEBHOOK_SECRET: webhookSecret,
+    SHOP_STRIPE_API_URL: emulatorUrl,
+  });
+  const ordersPlatform = await createPlatform("orders", ordersConfig, { logger: silent() });
+  const orders = await createOrders(ordersPlatform, ordersConfig);
+  const ordersUrl = (await orders.start()).url;
+  await orders.ready;
+  const keys = createTestKeys(ordersPlatform.apiKeys);
+
+  const inventory = clientFor(InventoryService, inventoryUrl, { credential: inventoryKeys.operator });
+  const client = (credential?: string) => clientFor(OrderService, ordersUrl, { credential });
+  const emulatorGet = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${emulatorUrl}${path}`, { headers: { Authorization: `Bearer ${stripeKey}` } });
+    return (await response.json()) as T;
+  };
+
+  return {
+    env,
+    jetstream,
+    orders,
+    ordersUrl,
+    emulatorUrl,
+    keys,
+    inventory,
+    client,
+    async customer(email = "guest@example.com") {
+      const session = await client().startCustomerSession({ email });
+      return { token: session.token, customerId: session.customerId, orders: client(session.token) };
+    },
+    async addProduct(sku, priceMinor, options = {}) {
+      const id = `prod_${++productCount}_${sku}`;
+      const product = create(ProductSchema, {
+        id,
+        title: `Product ${sku}`,
+        price: { currencyCode: options.currency ?? "EUR", amountMinor: priceMinor },
+        variants: [{ sku }],
+        status: options.status ?? ProductStatus.ACTIVE,
+        revision: 1n,
+      });
+      await jetstream.events.publish(
+        ProductCreatedSchema,
+        create(ProductCreatedSchema, { meta: newEventMeta(id, 1n), product }),
+      );
+      await waitFor(() => orders.prices.lookup(sku) !== undefined, 5_000, `${sku} in the orders' catalog`);
+    },
+    async setStock(sku, onHand) {
+      await inventory.adjust({ sku, change: { case: "setOnHand", value: onHand }, reason: "test stock" });
+    },
+    async stock(sku) {
+      const [level] = (await inventory.getStock({ skus: [sku] })).levels;
+      return { onHand: level?.onHand ?? 0n, reserved: level?.reserved ?? 0n, available: level?.available ?? 0n };
+    },
+    payments: () => emulatorGet<PaymentStats>("/_emulator/stats"),
+    async stop() {
+      await orders.stop();
+      await emulator.stop();
+      await inventoryService.stop();
+      await jetstream.close();
+      await env.cleanup();
+    },
+  };
+}
