@@ -11,6 +11,11 @@ export interface Measurement {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /**
+   * Operations per second of this process's CPU time (user + system). Client and server share the process in the
+   * in-process benchmarks, so on a busy machine this stays put where wall-clock throughput swings.
+   */
+  opsPerCpuSecond: number;
 }
 
 export interface MeasureOptions {
@@ -64,11 +69,14 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,
   });
+  const cpuBefore = process.cpuUsage();
   const { ops, errors, seconds } = await runFor(
     options,
     options.durationMs ?? envMs("SHOP_BENCH_DURATION_MS", 3_000),
     (ms) => histogram.recordValue(Math.max(1, Math.round(ms * 1000))),
   );
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const result = {
     label: options.label,
     ops,
@@ -77,6 +85,7 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     p50Ms: histogram.getValueAtPercentile(50) / 1000,
     p99Ms: histogram.getValueAtPercentile(99) / 1000,
     errors,
+    opsPerCpuSecond: cpuSeconds > 0 ? ops / cpuSeconds : 0,
   };
   histogram.destroy();
   return result;
@@ -93,6 +102,8 @@ export interface BenchReport {
   benchmark: string;
   comparisons: Comparison[];
   extra?: Record<string, unknown>;
+  /** Also compare ops per CPU-second: for benchmarks whose client and servers all run in this process. */
+  inProcess?: boolean;
 }
 
 function row(cells: string[], widths: number[]): string {
@@ -101,17 +112,29 @@ function row(cells: string[], widths: number[]): string {
 
 /** Prints the table (throughput, p50, p99, ratio to baseline) and writes bench/results/<name>.json. */
 export function report(result: BenchReport): void {
-  const header = ["comparison / path", "ops/s", "p50 ms", "p99 ms", "errors", "ratio"];
+  const cpu = result.inProcess === true;
+  const header = [
+    "comparison / path",
+    "ops/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "ratio",
+    ...(cpu ? ["ops/cpu-s", "cpu ratio"] : []),
+  ];
+  const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
   const lines: string[][] = [];
   for (const c of result.comparisons) {
     const ratio = c.subject.opsPerSecond / c.baseline.opsPerSecond;
+    const cpuRatio = c.subject.opsPerCpuSecond / c.baseline.opsPerCpuSecond;
     lines.push([
       `${c.name}: ${c.subject.label}`,
       c.subject.opsPerSecond.toFixed(0),
       c.subject.p50Ms.toFixed(3),
       c.subject.p99Ms.toFixed(3),
       String(c.subject.errors),
-      `${(ratio * 100).toFixed(1)}%`,
+      percent(ratio),
+      ...(cpu ? [c.subject.opsPerCpuSecond.toFixed(0), percent(cpuRatio)] : []),
     ]);
     lines.push([
       `${c.name}: ${c.baseline.label} (baseline)`,
@@ -120,6 +143,7 @@ export function report(result: BenchReport): void {
       c.baseline.p99Ms.toFixed(3),
       String(c.baseline.errors),
       "100%",
+      ...(cpu ? [c.baseline.opsPerCpuSecond.toFixed(0), "100%"] : []),
     ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
@@ -133,7 +157,11 @@ export function report(result: BenchReport): void {
   mkdirSync(dir, { recursive: true });
   const json = {
     ...result,
-    comparisons: result.comparisons.map((c) => ({ ...c, ratio: c.subject.opsPerSecond / c.baseline.opsPerSecond })),
+    comparisons: result.comparisons.map((c) => ({
+      ...c,
+      ratio: c.subject.opsPerSecond / c.baseline.opsPerSecond,
+      ...(cpu ? { cpuRatio: c.subject.opsPerCpuSecond / c.baseline.opsPerCpuSecond } : {}),
+    })),
     at: new Date().toISOString(),
   };
   writeFileSync(join(dir, `${result.benchmark}.json`), `${JSON.stringify(json, null, 2)}\n`);
@@ -160,11 +188,16 @@ export async function compareInterleaved(
   const pool = (runs: Measurement[], label: string): Measurement => {
     const ops = runs.reduce((sum, run) => sum + run.ops, 0);
     const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+    const cpuSeconds = runs.reduce(
+      (sum, run) => sum + (run.opsPerCpuSecond > 0 ? run.ops / run.opsPerCpuSecond : 0),
+      0,
+    );
     return {
       label,
       ops,
       seconds,
       opsPerSecond: ops / seconds,
+      opsPerCpuSecond: cpuSeconds > 0 ? ops / cpuSeconds : 0,
       p50Ms: median(runs.map((run) => run.p50Ms)),
       p99Ms: median(runs.map((run) => run.p99Ms)),
       errors: runs.reduce((sum, run) => sum + run.errors, 0),

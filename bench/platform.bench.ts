@@ -51,6 +51,7 @@ export default async function platformBench(): Promise<void> {
   report({
     benchmark: "platform",
     comparisons,
+    inProcess: true,
     extra: {
       // The chain measured includes the limits every service runs under; the gateway (and its rate limits) is not
       // in this path.

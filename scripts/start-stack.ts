@@ -63,6 +63,8 @@ const upstreams = Object.fromEntries(
 // The emulator's API key and the orders webhook's signing secret, shared by the two as with Stripe itself.
 const stripeSecretKey = persistentSecret("stripe-secret-key", () => `sk_test_${randomBytes(24).toString("hex")}`);
 const stripeWebhookSecret = persistentSecret("stripe-webhook-secret", () => `whsec_${randomBytes(24).toString("hex")}`);
+// Order emails as .eml files (nodemailer's stream transport) unless SHOP_SMTP_URL names an SMTP server.
+const mailOutboxDir = process.env.SHOP_MAIL_OUTBOX_DIR ?? join(dataDir, "mail-outbox");
 const portOfService = (name: string) => knownServices.find((service) => service.name === name)?.port ?? 0;
 const ownEnv: Record<string, Record<string, string>> = {
   "stripe-emulator": {
@@ -74,6 +76,7 @@ const ownEnv: Record<string, Record<string, string>> = {
     SHOP_STRIPE_SECRET_KEY: stripeSecretKey.value,
     SHOP_STRIPE_WEBHOOK_SECRET: stripeWebhookSecret.value,
     SHOP_STRIPE_API_URL: `http://127.0.0.1:${portOfService("stripe-emulator")}`,
+    SHOP_MAIL_OUTBOX_DIR: mailOutboxDir,
   },
 };
 
@@ -182,6 +185,13 @@ else process.stdout.write(`Operator API key: in ${join(dataDir, "operator-key")}
 process.stdout.write(
   `Token keys and service keys (development mode): in ${join(dataDir, "token-keys")} and ${join(dataDir, "service-keys")}/\n`,
 );
+if (services.some((service) => service.name === "orders")) {
+  process.stdout.write(
+    process.env.SHOP_SMTP_URL
+      ? `Order emails: sent through ${new URL(process.env.SHOP_SMTP_URL).host}\n`
+      : `Order emails (.eml files): in ${mailOutboxDir}/\n`,
+  );
+}
 process.stdout.write(
   `Log in with: npx shop login --endpoint http://127.0.0.1:${gateway?.port ?? 8080} --key "$(cat ${join(dataDir, "operator-key")})"\n`,
 );

@@ -19,6 +19,7 @@ const nextSteps: Partial<Record<Code, string>> = {
   [Code.Aborted]: "someone changed it meanwhile: read it again (`get`) and retry with the new revision",
   [Code.NotFound]: "check the id with the matching `list` command",
   [Code.InvalidArgument]: "fix the named field and run the command again",
+  [Code.Unimplemented]: "the platform at this endpoint does not offer that yet: update it, or check the endpoint",
   [Code.DeadlineExceeded]: "the platform is slow to answer; retry, or check its health at /readyz",
 };
 

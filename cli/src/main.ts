@@ -6,6 +6,7 @@ import { registerInventory } from "./inventory.js";
 import { registerKeys } from "./keys.js";
 import { registerLogin } from "./login.js";
 import { registerMigrate } from "./migrate.js";
+import { registerOrders } from "./orders.js";
 import { registerProducts } from "./products.js";
 import { registerReservations } from "./reservations.js";
 import { registerSearch } from "./search.js";
@@ -19,6 +20,7 @@ const nouns: Array<(program: Command) => void> = [
   registerStock,
   registerReservations,
   registerInventory,
+  registerOrders,
   registerSearch,
   registerKeys,
   registerMigrate,

@@ -8,6 +8,8 @@ export {
   namespacedStream,
   namespacedSubject,
 } from "@shop/event-wire";
+export type { CustomerSession } from "./customer-session.js";
+export { startCustomerSession } from "./customer-session.js";
 export type { EventSubscription, ReceivedEvent, SubscribeOptions } from "./event-subscription.js";
 export { isEvent, subscribeToEvents } from "./event-subscription.js";
 export { currencyExponent, formatMoney, parseMoney } from "./money.js";

@@ -1,4 +1,4 @@
-import { type EnvReader, int, loadConfig, platformConfigSpec, url } from "@shop/platform";
+import { type EnvReader, int, loadConfig, platformConfigSpec, str, url } from "@shop/platform";
 
 /** A secret with no built-in value: the start stops with what to set when it is missing or looks wrong. */
 function secret(prefix: string, example: string): EnvReader<string> {
@@ -8,6 +8,12 @@ function secret(prefix: string, example: string): EnvReader<string> {
     if (!value.startsWith(prefix)) throw new Error(`${name} must start with ${prefix}`);
     return value;
   };
+}
+
+/** A URL with one of the protocols, or "" when unset. */
+function optionalUrl(protocols: string[]): EnvReader<string> {
+  return (raw, name, env) =>
+    raw === undefined || raw.trim() === "" ? "" : url(undefined, protocols)(raw.trim(), name, env);
 }
 
 /** The orders service's own variables, next to the platform's. */
@@ -22,12 +28,22 @@ export const ordersConfigSpec = {
   SHOP_STRIPE_WEBHOOK_SECRET: secret("whsec_", "whsec_…"),
   /** Base URL of the Stripe API; the emulator's for tests and npm start (http://127.0.0.1:12111). */
   SHOP_STRIPE_API_URL: url("https://api.stripe.com", ["http:", "https:"]),
-  /** How long stock is held for an order waiting for its payment (3-D Secure). Default 15 minutes. */
-  SHOP_ORDERS_HOLD_SECONDS: int(900, 10, 86_400),
+  /** How long stock is held for an order waiting for its payment (3-D Secure). Default 15 minutes; tests go to 1 s. */
+  SHOP_ORDERS_HOLD_SECONDS: int(900, 1, 86_400),
+  /** An order unchanged this long between checkout steps is recovered (a live checkout takes seconds). Default 2 min. */
+  SHOP_ORDERS_RECOVERY_AFTER_S: int(120, 1, 86_400),
+  /** How often each replica runs a recovery pass; 0 turns the timer off (RecoverOrders still runs one). Default 30 s. */
+  SHOP_ORDERS_RECOVERY_INTERVAL_S: int(30, 0, 3_600),
   /** Lifetime of a customer session token. Default 1 hour. */
   SHOP_ORDERS_SESSION_SECONDS: int(3_600, 60, 86_400),
   /** Largest webhook body read; Stripe's events are a few kB. Default 256 KiB. */
   SHOP_ORDERS_MAX_WEBHOOK_BYTES: int(256 * 1024, 1024, 4 * 1024 * 1024),
+  /** SMTP server for order emails (smtp://user:pass@host:587 or smtps://…). Unset: `.eml` files in SHOP_MAIL_OUTBOX_DIR. */
+  SHOP_SMTP_URL: optionalUrl(["smtp:", "smtps:"]),
+  /** Folder of the order emails as `.eml` files when SHOP_SMTP_URL is unset. Default .shop-data/mail-outbox. */
+  SHOP_MAIL_OUTBOX_DIR: str(".shop-data/mail-outbox"),
+  /** The From of order emails. */
+  SHOP_MAIL_FROM: str("Shop <orders@shop.localhost>"),
 };
 
 export type OrdersConfig = { [K in keyof typeof ordersConfigSpec]: ReturnType<(typeof ordersConfigSpec)[K]> };

@@ -4,6 +4,7 @@ import { OrderPaidSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
 import { type Order, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { decodeEvent, eventContract, eventTypeHeader, type Logger, namespacedStream } from "@shop/platform";
 import { applyOrderEvent, type OrderEvent, orderEventSchemas } from "./domain/order-state.js";
+import { hasLinesOf } from "./domain/seller-view.js";
 import type { OrderEventStore, StoredOrder } from "./store/order-event-store.js";
 import { followStream, type StreamFollower } from "./store/stream-follower.js";
 
@@ -11,6 +12,8 @@ import { followStream, type StreamFollower } from "./store/stream-follower.js";
 export interface OrderFilter {
   customerId?: string;
   state?: OrderState;
+  /** Only orders with at least one line of this seller. */
+  sellerId?: string;
 }
 
 /**
@@ -70,6 +73,7 @@ export async function startOrderReadModel(options: {
       const matching = [...orders.values()]
         .map((stored) => stored.order)
         .filter((order) => filter.customerId === undefined || order.customerId === filter.customerId)
+        .filter((order) => filter.sellerId === undefined || hasLinesOf(order, filter.sellerId))
         .filter(
           (order) =>
             filter.state === undefined || filter.state === OrderState.UNSPECIFIED || order.state === filter.state,

@@ -25,7 +25,21 @@ export interface SagaPorts {
   payments: Payments;
   /** How long stock stays held while the customer completes 3-D Secure. */
   holdMs: number;
+  /** Test-only: called after each step is done (fault-injection.ts kills the process there). Default: none. */
+  afterStep?: (step: SagaStep) => void;
 }
+
+/** The points between checkout's steps, in order; crash tests stop the process at each. */
+export const sagaSteps = [
+  "placed",
+  "stock-reserved",
+  "intent-created",
+  "intent-confirmed",
+  "payment-requested",
+  "stock-committed",
+  "payment-succeeded",
+] as const;
+export type SagaStep = (typeof sagaSteps)[number];
 
 /** A step refused: the order ends cancelled with `reason`, in words a customer can read. */
 class CheckoutRefusal extends Error {
@@ -39,7 +53,7 @@ class CheckoutRefusal extends Error {
 }
 
 /** One order being advanced: its state, and the sequence its next append must find on the subject. */
-class OrderCursor {
+export class OrderCursor {
   constructor(
     private readonly store: OrderEventStore,
     public current: StoredOrder,
@@ -81,8 +95,9 @@ async function reserveStock(ports: SagaPorts, cursor: OrderCursor): Promise<void
     );
   }
   await cursor.append(create(StockReservedSchema, { meta: cursor.meta(), orderId: cursor.order.id, reservationId }));
+  ports.afterStep?.("stock-reserved");
 }
-async function releaseStock(ports: SagaPorts, cursor: OrderCursor, reason: string): Promise<void> {
+export async function releaseStock(ports: SagaPorts, cursor: OrderCursor, reason: string): Promise<void> {
   await ports.inventory.release({ reservationId: reservationIdOf(cursor.order.id), reason: reason.slice(0, 256) });
 }
 
@@ -90,7 +105,9 @@ async function requestPayment(ports: SagaPorts, cursor: OrderCursor, paymentMeth
   const amount = cursor.order.total ?? cursor.order.subtotal;
   if (amount === undefined) throw new Error(`order ${cursor.order.id} has no total`);
   const intent = await ports.payments.createIntent(cursor.order.id, amount);
+  ports.afterStep?.("intent-created");
   const outcome = await ports.payments.confirm(cursor.order.id, intent.intentId, paymentMethod);
+  ports.afterStep?.("intent-confirmed");
   await cursor.append(
     create(PaymentRequestedSchema, {
       meta: cursor.meta(),
@@ -101,6 +118,7 @@ async function requestPayment(ports: SagaPorts, cursor: OrderCursor, paymentMeth
       nextActionUrl: outcome.status === "requires_action" ? outcome.nextActionUrl : "",
     }),
   );
+  ports.afterStep?.("payment-requested");
   if (outcome.status === "failed") {
     await cursor.append(
       create(PaymentFailedSchema, {
@@ -114,16 +132,18 @@ async function requestPayment(ports: SagaPorts, cursor: OrderCursor, paymentMeth
   }
   return outcome;
 }
-async function cancelPayment(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
+export async function cancelPayment(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
   if (cursor.order.paymentIntentId !== "") await ports.payments.cancel(cursor.order.id, cursor.order.paymentIntentId);
 }
 
 async function commitStock(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
   await ports.inventory.commit({ reservationId: reservationIdOf(cursor.order.id) });
+  ports.afterStep?.("stock-committed");
   const { id, paymentIntentId, total } = cursor.order;
   await cursor.append(
     create(PaymentSucceededSchema, { meta: cursor.meta(), orderId: id, paymentIntentId, amount: total }),
   );
+  ports.afterStep?.("payment-succeeded");
   await cursor.append(create(OrderPaidSchema, { meta: cursor.meta(), orderId: id }));
 }
 
@@ -148,6 +168,7 @@ export async function runCheckout(ports: SagaPorts, placed: Order, requestId: st
   const event = create(OrderPlacedSchema, { meta, order: placed, requestId });
   const cursor = new OrderCursor(ports.store, { order: applyOrderEvent(undefined, event), lastSequence: 0 });
   await cursor.append(event);
+  ports.afterStep?.("placed");
   const done: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<void>> = [];
   try {
     await reserveStock(ports, cursor);
@@ -187,4 +208,64 @@ export async function settlePayment(ports: SagaPorts, stored: StoredOrder, outco
   );
   await compensate(ports, cursor, reason, [releaseStock, cancelPayment]);
   return cursor.order;
+}
+
+/** The payment recovery found at Stripe for an order, and how to give the money back. */
+export interface FoundPayment {
+  intentId: string;
+  clientSecret: string;
+  nextActionUrl: string;
+  refund(): Promise<void>;
+}
+
+/**
+ * Recovery's way through the same steps, for an order checkout left behind (domain/recovery-rules decided what to
+ * do from what Stripe says): an intent the order never recorded is recorded first; "commit" commits the stock and
+ * marks the order paid — or, when the hold ran out before, refunds the payment and cancels; "compensate" cancels the
+ * intent, releases the stock (a hold never made is fine) and cancels with the decision's reason.
+ */
+export async function resumeCheckout(
+  ports: SagaPorts,
+  stored: StoredOrder,
+  decision: { kind: "commit" } | { kind: "compensate"; reason: string },
+  payment: FoundPayment | undefined,
+): Promise<Order> {
+  const cursor = new OrderCursor(ports.store, stored);
+  if (isSettled(cursor.order)) return cursor.order;
+  const amount = cursor.order.total ?? cursor.order.subtotal;
+  if (payment !== undefined && cursor.order.paymentIntentId === "") {
+    await cursor.append(
+      create(PaymentRequestedSchema, {
+        meta: cursor.meta(),
+        orderId: cursor.order.id,
+        paymentIntentId: payment.intentId,
+        clientSecret: payment.clientSecret,
+        amount,
+        nextActionUrl: payment.nextActionUrl,
+      }),
+    );
+  }
+  if (decision.kind === "commit") {
+    try {
+      await commitStock(ports, cursor);
+    } catch (err) {
+      const code = ConnectError.from(err).code;
+      if (payment === undefined || (code !== Code.FailedPrecondition && code !== Code.NotFound)) throw err;
+      // Paid after the hold had run out (the units may be sold to someone else by now): the money goes back.
+      await payment.refund();
+      const reason = "The items were released before the payment completed, so the payment was refunded in full.";
+      await cursor.append(create(OrderCancelledSchema, { meta: cursor.meta(), orderId: cursor.order.id, reason }));
+    }
+    return cursor.order;
+  }
+  await compensate(ports, cursor, decision.reason, [releaseHeldStock, cancelPayment]);
+  return cursor.order;
+}
+/** releaseStock, where no hold at all is fine too: the process may have died before it reserved. */
+async function releaseHeldStock(ports: SagaPorts, cursor: OrderCursor, reason: string): Promise<void> {
+  try {
+    await releaseStock(ports, cursor, reason);
+  } catch (err) {
+    if (ConnectError.from(err).code !== Code.NotFound) throw err;
+  }
 }

@@ -4,10 +4,15 @@ import { createShopService, type Platform, type ShopService } from "@shop/platfo
 import { followCatalog } from "./catalog-follower.js";
 import type { OrdersConfig } from "./config.js";
 import { type CatalogPrices, createCatalogPrices } from "./domain/catalog-prices.js";
+import { startOrderNotifications } from "./order-notifications.js";
 import { type OrderReadModel, startOrderReadModel } from "./order-read-model.js";
-import type { SagaPorts } from "./order-saga.js";
+import { createOrderRecovery, type OrderRecovery } from "./order-recovery.js";
+import type { SagaPorts, SagaStep } from "./order-saga.js";
 import { orderRoutes } from "./service.js";
+import { createFileMailOutbox, createSmtpMailOutbox, type MailOutbox } from "./store/mail-outbox.js";
 import { createOrderEventStore } from "./store/order-event-store.js";
+import { openRecoveryClaims } from "./store/recovery-claims.js";
+import { createStripeIntentLookup } from "./stripe-intent-lookup.js";
 import { createStripeClient, createStripePayments, type Payments } from "./stripe-payments.js";
 import { stripeWebhookRoute } from "./stripe-webhook.js";
 
@@ -15,12 +20,20 @@ import { stripeWebhookRoute } from "./stripe-webhook.js";
 export interface OrdersOverrides {
   /** Stands in for Stripe in unit-level tests. Default: the Stripe SDK at SHOP_STRIPE_API_URL. */
   payments?: Payments;
+  /** Test-only: called after each checkout step (main.ts sets it from SHOP_ORDERS_FAULT_CRASH_AFTER). Default none. */
+  afterSagaStep?: (step: SagaStep) => void;
+  /** Where order emails go. Default: SMTP at SHOP_SMTP_URL, else `.eml` files in SHOP_MAIL_OUTBOX_DIR. */
+  mailOutbox?: MailOutbox;
 }
 
 /** An orders instance: the common service shape, plus the read models its tests watch. */
 export interface Orders extends ShopService {
   prices: CatalogPrices;
   readModel: OrderReadModel;
+  /** Drives orders left between checkout steps to a final state (timer + RecoverOrders). */
+  recovery: OrderRecovery;
+  /** Where the order emails land (a folder or an SMTP host). */
+  mailOutbox: MailOutbox;
 }
 
 /**
@@ -44,11 +57,38 @@ export async function createOrders(
     inventory,
     payments: overrides.payments ?? createStripePayments(stripe),
     holdMs: config.SHOP_ORDERS_HOLD_SECONDS * 1000,
+    afterStep: overrides.afterSagaStep,
   };
   const prices = createCatalogPrices();
   const catalog = await followCatalog({ js, jsm, namespace, logger, prices });
   const readModel = await startOrderReadModel({ js, jsm, namespace, logger, store });
+  const mailOutbox =
+    overrides.mailOutbox ??
+    (config.SHOP_SMTP_URL === ""
+      ? await createFileMailOutbox(config.SHOP_MAIL_OUTBOX_DIR)
+      : await createSmtpMailOutbox({ smtpUrl: config.SHOP_SMTP_URL, js, namespace, logger }));
+  logger.info({ mailOutbox: mailOutbox.where }, "order emails go to this outbox");
+  const notifications = await startOrderNotifications({
+    js,
+    jsm,
+    namespace,
+    logger,
+    outbox: mailOutbox,
+    from: config.SHOP_MAIL_FROM,
+    loadOrder: async (orderId) => (await readModel.get(orderId))?.order,
+  });
   const ready = Promise.all([catalog.caughtUp, readModel.caughtUp]).then(() => undefined);
+  const recovery = createOrderRecovery({
+    ports,
+    readModel,
+    lookup: createStripeIntentLookup(stripe),
+    // A claim outlives any one order's recovery (a few calls); the claim of a worker that died lapses after it.
+    claims: await openRecoveryClaims({ js, namespace, ttlMs: 60_000, owner: `orders-${process.pid}` }),
+    logger,
+    recoverAfterMs: config.SHOP_ORDERS_RECOVERY_AFTER_S * 1000,
+    intervalMs: config.SHOP_ORDERS_RECOVERY_INTERVAL_S * 1000,
+  });
+  void ready.then(() => recovery.start());
   let isReady = false;
   void ready.then(() => {
     isReady = true;
@@ -66,6 +106,7 @@ export async function createOrders(
         tokenKeys: config.SHOP_TOKEN_KEYS,
         sessionSeconds: config.SHOP_ORDERS_SESSION_SECONDS,
         ready,
+        recovery,
       }),
       httpRoutes: {
         "/webhooks/stripe": stripeWebhookRoute({
@@ -77,9 +118,15 @@ export async function createOrders(
         }),
       },
       isReady: () => isReady,
-      onShutdown: [() => catalog.stop(), () => readModel.stop()],
+      onShutdown: [
+        () => recovery.stop(),
+        () => catalog.stop(),
+        () => notifications.stop(),
+        () => readModel.stop(),
+        async () => mailOutbox.close(),
+      ],
     },
     ready,
   );
-  return { ...service, prices, readModel };
+  return { ...service, prices, readModel, recovery, mailOutbox };
 }

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { type Order, OrderSchema, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
@@ -9,7 +9,10 @@ import type { CatalogPrices } from "./domain/catalog-prices.js";
 import { isOrderAccessToken, orderAccessToken } from "./domain/order-access.js";
 import { orderIdFor } from "./domain/order-ids.js";
 import { priceLines } from "./domain/pricing.js";
+import { hasLinesOf, sellerView } from "./domain/seller-view.js";
+import { cancelOrder, fulfillOrder, refundOrder } from "./order-operations.js";
 import type { OrderReadModel } from "./order-read-model.js";
+import type { OrderRecovery } from "./order-recovery.js";
 import { runCheckout, type SagaPorts } from "./order-saga.js";
 import { isOrderConflict } from "./store/order-event-store.js";
 
@@ -22,6 +25,8 @@ export interface OrderServiceDeps {
   sessionSeconds: number;
   /** Resolves once the catalog and the orders are replayed; checkouts wait for it. */
   ready: Promise<void>;
+  /** RecoverOrders runs a pass of it now. */
+  recovery: OrderRecovery;
 }
 
 /** Same answer as for an order that does not exist: an order id alone must not confirm that the order exists. */
@@ -31,14 +36,32 @@ const notFound = (id: string) => new ConnectError(`order ${id} not found`, Code.
 function mayRead(order: Order, principal: Principal, accessToken: string, keys: TokenKeySet): boolean {
   if (principal.role === Role.OPERATOR) return true;
   if (principal.role === Role.CUSTOMER && principal.subject === order.customerId) return true;
-  // Sellers: the catalog events carry no owner of a product yet, so no order can be shown to a seller.
+  // Sellers see the orders with a line of theirs, and of those only their lines (sellerView).
+  if (principal.role === Role.SELLER && hasLinesOf(order, principal.subject)) return true;
   return accessToken !== "" && isOrderAccessToken(accessToken, order.id, keys);
+}
+
+/** The order as this caller may see it: a seller gets only their own lines. */
+function viewFor(order: Order, principal: Principal): Order {
+  return principal.role === Role.SELLER ? sellerView(order, principal.subject) : order;
+}
+
+/** Who may change an order: its customer's own session or an operator (CancelOrder); a seller of a line (Fulfill). */
+function mayChange(order: Order, principal: Principal): boolean {
+  if (principal.role === Role.OPERATOR) return true;
+  if (principal.role === Role.CUSTOMER) return principal.subject === order.customerId;
+  return principal.role === Role.SELLER && hasLinesOf(order, principal.subject);
 }
 
 /** The Connect implementation: authorize per order, price from the catalog, run the saga, read the projection. */
 export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceImpl<typeof OrderService>> {
   const { ports, readModel } = deps;
   const principalOf = (ctx: HandlerContext) => ctx.values.get(principalKey);
+  const authorizedOrder = async (id: string, principal: Principal) => {
+    const stored = await readModel.get(id);
+    if (stored === undefined || !mayChange(stored.order, principal)) throw notFound(id);
+    return stored.order;
+  };
   const withAccessToken = (order: Order) =>
     create(OrderSchema, { ...order, accessToken: orderAccessToken(order.id, deps.tokenKeys) });
 
@@ -88,17 +111,44 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
 
     async getOrder(req, ctx) {
       const stored = await readModel.get(req.id);
-      if (stored === undefined || !mayRead(stored.order, principalOf(ctx), req.accessToken, deps.tokenKeys)) {
+      const principal = principalOf(ctx);
+      if (stored === undefined || !mayRead(stored.order, principal, req.accessToken, deps.tokenKeys)) {
         throw notFound(req.id);
       }
-      return stored.order;
+      return viewFor(stored.order, principal);
     },
 
     async listOrders(req, ctx) {
       const principal = principalOf(ctx);
-      if (principal.role === Role.SELLER) return { orders: [], nextPageToken: "" };
       const customerId = principal.role === Role.CUSTOMER ? principal.subject : req.customerId || undefined;
-      return readModel.list({ customerId, state: req.state }, req.pageSize, req.pageToken);
+      const sellerId = principal.role === Role.SELLER ? principal.subject : undefined;
+      const page = readModel.list({ customerId, sellerId, state: req.state }, req.pageSize, req.pageToken);
+      return { ...page, orders: page.orders.map((order) => viewFor(order, principal)) };
+    },
+
+    // Others than the order's customer, its sellers and operators get not_found, as from GetOrder.
+    async cancelOrder(req, ctx) {
+      const principal = principalOf(ctx);
+      await authorizedOrder(req.id, principal);
+      const by = principal.role === Role.OPERATOR ? "the shop" : "you";
+      return viewFor(await cancelOrder(ports, req.id, req.reason || `Cancelled by ${by}.`), principal);
+    },
+
+    async refundOrder(req, ctx) {
+      await authorizedOrder(req.id, principalOf(ctx));
+      return refundOrder(ports, req.id, { amount: req.amount, reason: req.reason, requestId: req.requestId });
+    },
+
+    async fulfillOrder(req, ctx) {
+      const principal = principalOf(ctx);
+      await authorizedOrder(req.id, principal);
+      const shipment = { trackingNumber: req.trackingNumber, carrier: req.carrier };
+      return viewFor(await fulfillOrder(ports, req.id, shipment), principal);
+    },
+
+    async recoverOrders(req) {
+      const olderThanMs = req.olderThan ? durationMs(req.olderThan) : undefined;
+      return { orders: await deps.recovery.recoverNow({ dryRun: req.dryRun, olderThanMs, limit: req.limit }) };
     },
   };
 }

@@ -14,6 +14,8 @@ export interface Payments {
   confirm(orderId: string, intentId: string, paymentMethod: string): Promise<PaymentOutcome>;
   /** Cancels an intent that has not succeeded; one that already ended is left as it is. */
   cancel(orderId: string, intentId: string): Promise<void>;
+  /** Refunds `amount` of a succeeded intent; the same `idempotencyKey` answers with the first refund, never a second. */
+  refund(orderId: string, intentId: string, amount: Money, idempotencyKey: string): Promise<{ refundId: string }>;
 }
 
 /** The Stripe SDK pointed at `apiUrl` (Stripe itself, or the emulator), exactly as it would reach Stripe. */
@@ -69,6 +71,14 @@ export function createStripePayments(stripe: Stripe): Payments {
         // Already canceled or succeeded: nothing left to cancel here (a succeeded one is refunded, not canceled).
         if (!isStripeError(err, "StripeInvalidRequestError")) throw err;
       }
+    },
+
+    async refund(orderId, intentId, amount, idempotencyKey) {
+      const refund = await stripe.refunds.create(
+        { payment_intent: intentId, amount: Number(amount.amountMinor), metadata: { order_id: orderId } },
+        { idempotencyKey },
+      );
+      return { refundId: refund.id };
     },
   };
 }

@@ -2,6 +2,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { ApiKeyService } from "@shop/contracts/shop/identity/v1/api_key_service_pb.js";
+import { ProductCreatedSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import {
   type Product,
   ProductSchema,
@@ -9,6 +10,7 @@ import {
   VariantSchema,
 } from "@shop/contracts/shop/products/v1/product_pb.js";
 import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
+import { decodeEvent } from "@shop/platform";
 import { createTestEnv, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CreatePath, createDatabase, migrationFiles, runMigrations } from "../src/internal.js";
@@ -154,6 +156,36 @@ describe.each(createPaths)("creating through %s", (createPath) => {
       expect(updated.revision).toBe(2n);
       const unchanged = await h.seller.updateProduct({ product: updated, updateMask: { paths: ["title"] } });
       expect(unchanged.revision).toBe(2n);
+    });
+
+    it("records the seller who created a product, in its row and its events; an operator's product has none", async () => {
+      // An API key secret is `sk_<key id>_<secret>`: the principal's subject is the key id.
+      const sellerId = h.server.keys.seller.split("_")[1] as string;
+      const created = await h.seller.createProduct({ product: mug({ sellerId: "someone-else" }) });
+      expect(created.sellerId).toBe(sellerId);
+      const updated = await h.seller.updateProduct({
+        product: { ...created, title: "Renamed mug", sellerId: "someone-else" },
+        updateMask: { paths: [] },
+      });
+      expect(updated.sellerId).toBe(sellerId);
+      const byOperator = await h.client(ProductService, h.server.keys.operator).createProduct({ product: mug() });
+      expect(byOperator.sellerId).toBe("");
+      const { rows } = await h.database.pool.query<{ id: string; seller_id: string }>(
+        "select id, seller_id from products where id = any($1) order by id",
+        [[created.id, byOperator.id]],
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.id, r.seller_id]))).toEqual({
+        [created.id]: sellerId,
+        [byOperator.id]: "",
+      });
+      const events = await h.database.pool.query<{ data: Buffer }>(
+        "select data from outbox where aggregate_id = $1 and type_name like 'shop.products.v1.Product%' order by id",
+        [created.id],
+      );
+      expect(events.rows).toHaveLength(2);
+      for (const row of events.rows) {
+        expect(decodeEvent(ProductCreatedSchema, row.data).product?.sellerId).toBe(sellerId);
+      }
     });
 
     it("lets exactly one of two concurrent updates with the same revision win", async () => {

@@ -8,6 +8,8 @@ export interface CatalogEntry {
   title: string;
   unitPrice: Money;
   status: ProductStatus;
+  /** Who sells it (the seller's API key id); empty for products an operator created. */
+  sellerId: string;
 }
 
 /** The orders service's own copy of catalog prices, fed by product events and applied by product version. */
@@ -36,6 +38,7 @@ export function createCatalogPrices(): CatalogPrices {
           title: variant.title ? `${product.title} — ${variant.title}` : product.title,
           unitPrice,
           status: product.status,
+          sellerId: product.sellerId,
         });
       }
       products.set(product.id, { version, skus });

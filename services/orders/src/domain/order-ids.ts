@@ -18,7 +18,19 @@ export const paymentKeys = {
   create: (orderId: string) => `${orderId}:intent-create`,
   confirm: (orderId: string) => `${orderId}:intent-confirm`,
   cancel: (orderId: string) => `${orderId}:intent-cancel`,
+  /** A RefundOrder: keyed by its request id, so a retried request is answered with the first refund. */
+  refund: (orderId: string, requestId: string) => `${orderId}:refund:${requestId}`,
 };
+
+/** The refund request id of cancelling a paid order: one per order, so a retried cancel refunds once. */
+export function cancelRefundRequestIdOf(orderId: string): string {
+  return `${orderId}:cancel`;
+}
+
+/** The inventory Adjust putting a cancelled sale's units of `sku` back: a retried cancel adds them once. */
+export function restockRequestIdOf(orderId: string, sku: string): string {
+  return `${orderId}:restock:${sku}`;
+}
 
 /** The event id of an order's n-th event: appending the same version twice is stored once (JetStream msgID). */
 export function orderEventId(orderId: string, version: bigint): string {

@@ -1,11 +1,16 @@
-import { clone } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
+import { MoneySchema } from "@shop/contracts/shop/common/v1/money_pb.js";
 import {
   type OrderCancelled,
   OrderCancelledSchema,
+  type OrderFulfilled,
+  OrderFulfilledSchema,
   type OrderPaid,
   OrderPaidSchema,
   type OrderPlaced,
   OrderPlacedSchema,
+  type OrderRefunded,
+  OrderRefundedSchema,
   type PaymentFailed,
   PaymentFailedSchema,
   type PaymentRequested,
@@ -15,7 +20,7 @@ import {
   type StockReserved,
   StockReservedSchema,
 } from "@shop/contracts/shop/orders/v1/events_pb.js";
-import { type Order, OrderSchema, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
+import { type Order, OrderSchema, OrderState, RefundSchema } from "@shop/contracts/shop/orders/v1/order_pb.js";
 
 /** The events an order's subject holds, in the order they happen. */
 export type OrderEvent =
@@ -25,7 +30,9 @@ export type OrderEvent =
   | PaymentSucceeded
   | PaymentFailed
   | OrderPaid
-  | OrderCancelled;
+  | OrderCancelled
+  | OrderRefunded
+  | OrderFulfilled;
 
 /** Their schemas, to publish and decode them by type name. */
 export const orderEventSchemas = [
@@ -36,6 +43,8 @@ export const orderEventSchemas = [
   PaymentFailedSchema,
   OrderPaidSchema,
   OrderCancelledSchema,
+  OrderRefundedSchema,
+  OrderFulfilledSchema,
 ] as const;
 
 /** Orders in these states are done: nothing in checkout changes them any more. */
@@ -79,9 +88,42 @@ export function applyOrderEvent(current: Order | undefined, event: OrderEvent): 
       order.cancelReason = event.reason;
       order.paymentNextActionUrl = "";
       break;
+    case "shop.orders.v1.OrderRefunded": {
+      const refunded = (order.refunded?.amountMinor ?? 0n) + (event.amount?.amountMinor ?? 0n);
+      order.refunded = create(MoneySchema, { currencyCode: event.amount?.currencyCode ?? "", amountMinor: refunded });
+      order.refunds.push(
+        create(RefundSchema, {
+          refundId: event.refundId,
+          amount: event.amount,
+          reason: event.reason,
+          requestId: event.requestId,
+          createTime: meta.occurTime,
+        }),
+      );
+      order.state = refunded >= paidMinor(order) ? OrderState.REFUNDED : OrderState.PARTIALLY_REFUNDED;
+      break;
+    }
+    case "shop.orders.v1.OrderFulfilled":
+      order.state = OrderState.FULFILLED;
+      order.trackingNumber = event.trackingNumber;
+      order.carrier = event.carrier;
+      order.fulfillTime = meta.occurTime;
+      break;
     default:
       // StockReserved, PaymentSucceeded, PaymentFailed: recorded facts on the way to the next state.
       break;
   }
   return order;
+}
+
+/** What the customer paid: the order's total once it was paid (refunds are taken from this). */
+export function paidMinor(order: Order): bigint {
+  return (order.total ?? order.subtotal)?.amountMinor ?? 0n;
+}
+
+/** What can still be refunded: paid minus refunded; nothing before the payment succeeded or after a cancel. */
+export function refundableMinor(order: Order): bigint {
+  const paid = [OrderState.PAID, OrderState.FULFILLED, OrderState.PARTIALLY_REFUNDED, OrderState.REFUNDED];
+  if (!paid.includes(order.state)) return 0n;
+  return paidMinor(order) - (order.refunded?.amountMinor ?? 0n);
 }

@@ -45,6 +45,7 @@ export function priceLines(
       quantity: line.quantity,
       unitPrice: entry.unitPrice,
       lineTotal: create(MoneySchema, { currencyCode: currency, amountMinor: lineTotal }),
+      sellerId: entry.sellerId,
     });
   });
   return { lines, subtotal: create(MoneySchema, { currencyCode: currency ?? "", amountMinor: subtotal }) };

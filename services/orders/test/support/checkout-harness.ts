@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
@@ -28,6 +31,7 @@ export const webhookSecret = "whsec_orders_suite_secret";
 export interface PaymentStats {
   payment_intents: { created: number; canceled: number };
   charges: { succeeded: number; failed: number; captured: number };
+  refunds: { created: number };
 }
 
 /**
@@ -40,22 +44,44 @@ export interface CheckoutHarness {
   orders: Orders;
   ordersUrl: string;
   emulatorUrl: string;
+  /** The temporary folder the orders service writes its emails to (`.eml` files). */
+  mailOutboxDir: string;
   keys: TestKeys;
   inventory: Client<typeof InventoryService>;
   client(credential?: string): Client<typeof OrderService>;
   /** A customer session token and its customer id, through StartCustomerSession. */
   customer(email?: string): Promise<{ token: string; customerId: string; orders: Client<typeof OrderService> }>;
+  /** A new seller API key: its id (what products record as their seller) and an orders client using it. */
+  seller(): { sellerId: string; orders: Client<typeof OrderService> };
   /** Publishes an active product with one SKU to the catalog and waits until orders prices it. */
-  addProduct(sku: string, priceMinor: bigint, options?: { currency?: string; status?: ProductStatus }): Promise<void>;
+  addProduct(
+    sku: string,
+    priceMinor: bigint,
+    options?: { currency?: string; status?: ProductStatus; sellerId?: string },
+  ): Promise<void>;
   setStock(sku: string, onHand: bigint): Promise<void>;
   stock(sku: string): Promise<{ onHand: bigint; reserved: bigint; available: bigint }>;
   payments(): Promise<PaymentStats>;
+  /** GET on the emulator's own routes (`/_emulator/…`), with the suite's key. */
+  emulatorGet<T>(path: string): Promise<T>;
+  /** The environment the orders service runs with here (SHOP_PORT aside): for a child process or a replica. */
+  ordersEnv: Record<string, string>;
+  /** Another orders instance on the same namespace and inventory (a second replica); stopped by `stop`. */
+  startReplica(): Promise<{ orders: Orders; client(credential?: string): Client<typeof OrderService> }>;
   stop(): Promise<void>;
 }
 
 let productCount = 0;
 
-export async function startCheckoutHarness(): Promise<CheckoutHarness> {
+/** What a suite varies about its harness. */
+export interface CheckoutHarnessOptions {
+  /** Extra orders variables, e.g. a short SHOP_ORDERS_HOLD_SECONDS. Default none. */
+  ordersEnv?: Record<string, string>;
+  /** Whether the emulator posts webhooks to the orders service. Default true; off, only recovery settles 3-D Secure. */
+  webhooks?: boolean;
+}
+
+export async function startCheckoutHarness(options: CheckoutHarnessOptions = {}): Promise<CheckoutHarness> {
   const env = await createTestEnv();
   const jetstream = await openTestJetStream(env);
   const silent = () => createLogger("test", process.env.SHOP_LOG_LEVEL ?? "silent");
@@ -74,26 +100,31 @@ export async function startCheckoutHarness(): Promise<CheckoutHarness> {
       SHOP_STRIPE_EMULATOR_SECRET_KEY: stripeKey,
       SHOP_STRIPE_EMULATOR_PORT: "0",
       SHOP_LOG_LEVEL: "silent",
-      SHOP_STRIPE_EMULATOR_WEBHOOKS: `${webhookSecret}@http://127.0.0.1:${ordersPort}/webhooks/stripe`,
+      SHOP_STRIPE_EMULATOR_WEBHOOKS:
+        options.webhooks === false ? "" : `${webhookSecret}@http://127.0.0.1:${ordersPort}/webhooks/stripe`,
       SHOP_STRIPE_EMULATOR_WEBHOOK_RETRY_DELAYS_MS: "200,500,1000",
     }),
   );
   const emulatorUrl = (await emulator.start()).url;
 
-  const ordersConfig = loadOrdersConfig({
+  const mailOutboxDir = await mkdtemp(join(tmpdir(), "shop-mail-outbox-"));
+  const ordersEnv: Record<string, string> = {
     ...env.serviceEnv,
-    SHOP_PORT: String(ordersPort),
+    SHOP_MAIL_OUTBOX_DIR: mailOutboxDir,
     SHOP_SERVICE_KEY: serviceKey.secret,
     SHOP_UPSTREAM_INVENTORY: inventoryUrl,
     SHOP_STRIPE_SECRET_KEY: stripeKey,
     SHOP_STRIPE_WEBHOOK_SECRET: webhookSecret,
     SHOP_STRIPE_API_URL: emulatorUrl,
-  });
+    ...options.ordersEnv,
+  };
+  const ordersConfig = loadOrdersConfig({ ...ordersEnv, SHOP_PORT: String(ordersPort) });
   const ordersPlatform = await createPlatform("orders", ordersConfig, { logger: silent() });
   const orders = await createOrders(ordersPlatform, ordersConfig);
   const ordersUrl = (await orders.start()).url;
   await orders.ready;
   const keys = createTestKeys(ordersPlatform.apiKeys);
+  const replicas: Orders[] = [];
 
   const inventory = clientFor(InventoryService, inventoryUrl, { credential: inventoryKeys.operator });
   const client = (credential?: string) => clientFor(OrderService, ordersUrl, { credential });
@@ -108,12 +139,18 @@ export async function startCheckoutHarness(): Promise<CheckoutHarness> {
     orders,
     ordersUrl,
     emulatorUrl,
+    mailOutboxDir,
     keys,
     inventory,
     client,
     async customer(email = "guest@example.com") {
       const session = await client().startCustomerSession({ email });
       return { token: session.token, customerId: session.customerId, orders: client(session.token) };
+    },
+    seller() {
+      const key = generateApiKey(Role.SELLER);
+      ordersPlatform.apiKeys.put(key.record);
+      return { sellerId: key.record.id, orders: client(key.secret) };
     },
     async addProduct(sku, priceMinor, options = {}) {
       const id = `prod_${++productCount}_${sku}`;
@@ -124,6 +161,7 @@ export async function startCheckoutHarness(): Promise<CheckoutHarness> {
         variants: [{ sku }],
         status: options.status ?? ProductStatus.ACTIVE,
         revision: 1n,
+        sellerId: options.sellerId ?? "",
       });
       await jetstream.events.publish(
         ProductCreatedSchema,
@@ -139,12 +177,25 @@ export async function startCheckoutHarness(): Promise<CheckoutHarness> {
       return { onHand: level?.onHand ?? 0n, reserved: level?.reserved ?? 0n, available: level?.available ?? 0n };
     },
     payments: () => emulatorGet<PaymentStats>("/_emulator/stats"),
+    emulatorGet,
+    ordersEnv,
+    async startReplica() {
+      const config = loadOrdersConfig({ ...ordersEnv, SHOP_PORT: "0" });
+      const platform = await createPlatform("orders", config, { logger: silent() });
+      const replica = await createOrders(platform, config);
+      const url = (await replica.start()).url;
+      await replica.ready;
+      replicas.push(replica);
+      return { orders: replica, client: (credential?: string) => clientFor(OrderService, url, { credential }) };
+    },
     async stop() {
+      for (const replica of replicas) await replica.stop();
       await orders.stop();
       await emulator.stop();
       await inventoryService.stop();
       await jetstream.close();
       await env.cleanup();
+      await rm(mailOutboxDir, { recursive: true, force: true });
     },
   };
 }

@@ -65,7 +65,7 @@ export function productSkus(product: Product): string[] {
  * Turns a create request into the product to store: server-owned fields (id, revision, times) are set here whatever
  * the caller sent; a product starts active unless it asks to be a draft.
  */
-export function prepareNewProduct(request: CreateProductRequest, id: string, now: Date): NewProduct {
+export function prepareNewProduct(request: CreateProductRequest, id: string, now: Date, sellerId = ""): NewProduct {
   if (request.product === undefined) throw new InvalidInputError("product", "is required");
   const product = clone(ProductSchema, request.product);
   checkProductRules(product, "product");
@@ -87,6 +87,8 @@ export function prepareNewProduct(request: CreateProductRequest, id: string, now
     stockAt.set(level.sku, i);
   });
   product.id = id;
+  // Whose product it is comes from who created it, never from the request.
+  product.sellerId = sellerId;
   product.revision = 1n;
   product.status = product.status === ProductStatus.UNSPECIFIED ? ProductStatus.ACTIVE : product.status;
   product.createTime = timestampFromDate(now);

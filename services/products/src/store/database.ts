@@ -22,6 +22,8 @@ export interface ProductsTable {
   status: string;
   revision: Int8;
   doc: JsonDoc;
+  /** The creating seller's API key id, '' for operators (migration 0003); the doc's sellerId, queryable. */
+  seller_id: ColumnType<string, string | undefined, never>;
   create_time: Timestamp;
   update_time: Timestamp;
 }

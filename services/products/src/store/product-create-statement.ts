@@ -9,7 +9,7 @@ const abandoned = "SH001";
 export interface ProductBatchRows {
   actor: string;
   now: Date;
-  products: Array<{ id: string; status: string; revision: bigint; doc: string; requestId: string }>;
+  products: Array<{ id: string; status: string; revision: bigint; doc: string; sellerId: string; requestId: string }>;
   /** SKU claims, distinct and in SKU order (the order they are written and locked in). */
   skus: Array<{ sku: string; productId: string }>;
   /** Initial stock levels in SKU order, written at version 1. */
@@ -49,12 +49,13 @@ export async function createProductsInOneStatement(db: Db, rows: ProductBatchRow
         on conflict (sku) do nothing
         returning 1
       ), created as (
-        insert into products (id, status, revision, doc, create_time, update_time)
-        select id, status, revision, doc::jsonb, ${rows.now}::timestamptz, ${rows.now}::timestamptz
+        insert into products (id, status, revision, doc, seller_id, create_time, update_time)
+        select id, status, revision, doc::jsonb, seller_id, ${rows.now}::timestamptz, ${rows.now}::timestamptz
           from unnest(
             ${rows.products.map((p) => p.id)}::text[], ${rows.products.map((p) => p.status)}::text[],
-            ${rows.products.map((p) => p.revision)}::int8[], ${rows.products.map((p) => p.doc)}::text[]
-          ) with ordinality as p (id, status, revision, doc, n)
+            ${rows.products.map((p) => p.revision)}::int8[], ${rows.products.map((p) => p.doc)}::text[],
+            ${rows.products.map((p) => p.sellerId)}::text[]
+          ) with ordinality as p (id, status, revision, doc, seller_id, n)
          order by n
       ), stocked as (
         insert into stock_levels (sku, product_id, quantity, version, update_time)

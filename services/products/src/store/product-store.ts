@@ -137,6 +137,7 @@ export function createProductStore(deps: StoreDeps, createPath: CreatePath = "on
         status: productStatusWord[product.status],
         revision: product.revision,
         doc: productToDoc(product),
+        sellerId: product.sellerId,
         requestId,
       })),
       skus,
@@ -167,7 +168,11 @@ export function createProductStore(deps: StoreDeps, createPath: CreatePath = "on
         firstWithRequestId.set(request.requestId, index);
       }
       try {
-        pending.push({ index, requestId: request.requestId, ...prepareNewProduct(request, newProductId(), now) });
+        pending.push({
+          index,
+          requestId: request.requestId,
+          ...prepareNewProduct(request, newProductId(), now, caller.sellerId),
+        });
       } catch (err) {
         if (!isDomainError(err)) throw err;
         outcomes[index] = fail(err);
@@ -254,6 +259,7 @@ export function createProductStore(deps: StoreDeps, createPath: CreatePath = "on
             status: productStatusWord[product.status],
             revision: product.revision,
             doc: productToDoc(product),
+            seller_id: product.sellerId,
             create_time: now,
             update_time: now,
           })),

@@ -12,4 +12,6 @@ export interface StoreDeps {
 export interface Caller {
   actor: string;
   correlationId: string;
+  /** The caller's API key id when a seller calls, else empty: recorded as the owner of products it creates. */
+  sellerId: string;
 }

@@ -337,7 +337,7 @@ export declare const InventoryService: GenService<{
     output: typeof ListReservationsResponseSchema;
   },
   /**
-   * Sets or shifts a level by hand.
+   * Sets or shifts a level by hand, or (a service) puts back the units of a refunded sale. Idempotent by request_id.
    *
    * @generated from rpc shop.inventory.v1.InventoryService.Adjust
    */

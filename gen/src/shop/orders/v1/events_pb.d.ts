@@ -247,6 +247,13 @@ export declare type OrderRefunded = Message<"shop.orders.v1.OrderRefunded"> & {
    * @generated from field: string reason = 5;
    */
   reason: string;
+
+  /**
+   * The idempotency key of the refund: a retried request finds it recorded and refunds nothing more.
+   *
+   * @generated from field: string request_id = 6;
+   */
+  requestId: string;
 };
 
 /**

@@ -93,6 +93,13 @@ export declare type OrderLine = Message<"shop.orders.v1.OrderLine"> & {
    * @generated from field: shop.common.v1.Money line_total = 6;
    */
   lineTotal?: Money | undefined;
+
+  /**
+   * The seller of the line's product (their API key id) when the order was placed; empty for operator products.
+   *
+   * @generated from field: string seller_id = 7;
+   */
+  sellerId: string;
 };
 
 /**
@@ -209,6 +216,20 @@ export declare type Order = Message<"shop.orders.v1.Order"> & {
    * @generated from field: string payment_next_action_url = 19;
    */
   paymentNextActionUrl: string;
+
+  /**
+   * When the order was marked shipped (FulfillOrder); unset before. Stays set when it is refunded afterwards.
+   *
+   * @generated from field: google.protobuf.Timestamp fulfill_time = 20;
+   */
+  fulfillTime?: Timestamp | undefined;
+
+  /**
+   * Every refund of the order, oldest first; their sum is `refunded`.
+   *
+   * @generated from field: repeated shop.orders.v1.Refund refunds = 21;
+   */
+  refunds: Refund[];
 };
 
 /**
@@ -216,6 +237,48 @@ export declare type Order = Message<"shop.orders.v1.Order"> & {
  * Use `create(OrderSchema)` to create a new message.
  */
 export declare const OrderSchema: GenMessage<Order>;
+
+/**
+ * One refund of an order's payment.
+ *
+ * @generated from message shop.orders.v1.Refund
+ */
+export declare type Refund = Message<"shop.orders.v1.Refund"> & {
+  /**
+   * The payment provider's refund id (Stripe re_…).
+   *
+   * @generated from field: string refund_id = 1;
+   */
+  refundId: string;
+
+  /**
+   * @generated from field: shop.common.v1.Money amount = 2;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The idempotency key it was made with: RefundOrder's request_id, or one derived from the order for a cancellation.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 5;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message shop.orders.v1.Refund.
+ * Use `create(RefundSchema)` to create a new message.
+ */
+export declare const RefundSchema: GenMessage<Refund>;
 
 /**
  * @generated from enum shop.orders.v1.OrderState

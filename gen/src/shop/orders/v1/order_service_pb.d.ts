@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import type { Message } from "@bufbuild/protobuf";
 import type { Address, Order, OrderSchema, OrderState } from "./order_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file shop/orders/v1/order_service.proto.
@@ -189,7 +189,8 @@ export declare type RefundOrderRequest = Message<"shop.orders.v1.RefundOrderRequ
   id: string;
 
   /**
-   * Amount to refund; unset refunds what is left.
+   * Amount to refund, in the order's currency (integer minor units); unset refunds what is left. Never more than was
+   * paid minus what was refunded.
    *
    * @generated from field: shop.common.v1.Money amount = 2;
    */
@@ -326,6 +327,89 @@ export declare type StartCustomerSessionResponse = Message<"shop.orders.v1.Start
 export declare const StartCustomerSessionResponseSchema: GenMessage<StartCustomerSessionResponse>;
 
 /**
+ * @generated from message shop.orders.v1.RecoverOrdersRequest
+ */
+export declare type RecoverOrdersRequest = Message<"shop.orders.v1.RecoverOrdersRequest"> & {
+  /**
+   * Report what would be done, change nothing.
+   *
+   * @generated from field: bool dry_run = 1;
+   */
+  dryRun: boolean;
+
+  /**
+   * Only orders whose last change is older than this; unset uses the service's own threshold.
+   *
+   * @generated from field: google.protobuf.Duration older_than = 2;
+   */
+  olderThan?: Duration | undefined;
+
+  /**
+   * At most this many orders in one pass; 0 means the service's default.
+   *
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message shop.orders.v1.RecoverOrdersRequest.
+ * Use `create(RecoverOrdersRequestSchema)` to create a new message.
+ */
+export declare const RecoverOrdersRequestSchema: GenMessage<RecoverOrdersRequest>;
+
+/**
+ * @generated from message shop.orders.v1.RecoveredOrder
+ */
+export declare type RecoveredOrder = Message<"shop.orders.v1.RecoveredOrder"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: shop.orders.v1.OrderState state_before = 2;
+   */
+  stateBefore: OrderState;
+
+  /**
+   * The state the order ends in (or would, with dry_run).
+   *
+   * @generated from field: shop.orders.v1.OrderState state_after = 3;
+   */
+  stateAfter: OrderState;
+
+  /**
+   * What was (or would be) done, in words an operator can read, e.g. "payment succeeded at Stripe: stock committed".
+   *
+   * @generated from field: string action = 4;
+   */
+  action: string;
+};
+
+/**
+ * Describes the message shop.orders.v1.RecoveredOrder.
+ * Use `create(RecoveredOrderSchema)` to create a new message.
+ */
+export declare const RecoveredOrderSchema: GenMessage<RecoveredOrder>;
+
+/**
+ * @generated from message shop.orders.v1.RecoverOrdersResponse
+ */
+export declare type RecoverOrdersResponse = Message<"shop.orders.v1.RecoverOrdersResponse"> & {
+  /**
+   * @generated from field: repeated shop.orders.v1.RecoveredOrder orders = 1;
+   */
+  orders: RecoveredOrder[];
+};
+
+/**
+ * Describes the message shop.orders.v1.RecoverOrdersResponse.
+ * Use `create(RecoverOrdersResponseSchema)` to create a new message.
+ */
+export declare const RecoverOrdersResponseSchema: GenMessage<RecoverOrdersResponse>;
+
+/**
  * Checkout as a saga: reserve stock → Stripe PaymentIntent → commit, or compensate.
  *
  * @generated from service shop.orders.v1.OrderService
@@ -402,6 +486,18 @@ export declare const OrderService: GenService<{
     methodKind: "unary";
     input: typeof HandlePaymentWebhookRequestSchema;
     output: typeof HandlePaymentWebhookResponseSchema;
+  },
+  /**
+   * Finds orders stuck between saga steps (a process died, a webhook never came) and drives each forward or
+   * compensates it, taking the payment provider as the truth about payments. The recovery worker runs the same pass
+   * on a timer; this runs it now, or with dry_run only reports what it would do.
+   *
+   * @generated from rpc shop.orders.v1.OrderService.RecoverOrders
+   */
+  recoverOrders: {
+    methodKind: "unary";
+    input: typeof RecoverOrdersRequestSchema;
+    output: typeof RecoverOrdersResponseSchema;
   },
 }>;
 

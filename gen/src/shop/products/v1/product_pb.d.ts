@@ -127,6 +127,14 @@ export declare type Product = Message<"shop.products.v1.Product"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 13;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * The API key id of the seller who created the product; empty when an operator created it. Set by the server from
+   * the caller (a value sent in CreateProduct or UpdateProduct is ignored); orders use it to show sellers their lines.
+   *
+   * @generated from field: string seller_id = 14;
+   */
+  sellerId: string;
 };
 
 /**
