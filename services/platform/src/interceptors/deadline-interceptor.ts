@@ -9,51 +9,55 @@ interface RunningCall {
 /**
  * Ends a unary call as DeadlineExceeded the moment its deadline passes, even if the handler is still waiting on
  * something that ignores `ctx.signal`: the caller gets a status, not a dropped stream, and the handler's late result
- * is discarded. A caller's own deadline (already cut to `maxTimeoutMs` by the platform) arrives as connect-es's
- * abort signal; calls without one get `maxTimeoutMs` from one shared sweep instead of a timer each, which keeps the
- * common case as cheap as no deadline at all.
+ * is discarded. A caller's own deadline (already cut to `maxTimeoutMs` by the platform) arrives as connect-es's abort
+ * signal; calls without one get `maxTimeoutMs` from one shared sweep (at most one sweep interval late) instead of a
+ * timer each, which keeps the common case nearly as cheap as no deadline at all.
  */
 export function deadlineInterceptor(maxTimeoutMs: number): Interceptor {
   const running = new Set<RunningCall>();
-  let sweep: NodeJS.Timeout | undefined;
   const sweepEveryMs = Math.max(10, Math.min(250, Math.floor(maxTimeoutMs / 10)));
-  const startSweep = () => {
+  let sweep: NodeJS.Timeout | undefined;
+  const watch = (call: RunningCall) => {
+    running.add(call);
     sweep ??= setInterval(() => {
       const now = performance.now();
-      for (const call of running) {
-        if (call.endsAt <= now) {
-          running.delete(call);
-          call.fail(
-            new ConnectError(`the call ran past the server's ${maxTimeoutMs} ms maximum`, Code.DeadlineExceeded),
-          );
-        }
+      for (const each of running) {
+        if (each.endsAt > now) continue;
+        running.delete(each);
+        each.fail(new ConnectError(`the call ran past the server's ${maxTimeoutMs} ms maximum`, Code.DeadlineExceeded));
       }
       if (running.size === 0) {
         clearInterval(sweep);
         sweep = undefined;
       }
-    }, sweepEveryMs);
-    sweep.unref();
+    }, sweepEveryMs).unref();
   };
 
   return (next) => (req) => {
     if (req.stream) return next(req);
+    if (requestedTimeoutMs(req.header) === undefined) {
+      return new Promise((resolve, reject) => {
+        const call: RunningCall = { endsAt: performance.now() + maxTimeoutMs, fail: reject };
+        watch(call);
+        next(req).then(
+          (res) => {
+            running.delete(call);
+            resolve(res);
+          },
+          (err: unknown) => {
+            running.delete(call);
+            reject(err);
+          },
+        );
+      });
+    }
     const { signal } = req;
-    const ownDeadline = requestedTimeoutMs(req.header) !== undefined;
     return new Promise((resolve, reject) => {
-      const call: RunningCall = { endsAt: performance.now() + maxTimeoutMs, fail: reject };
       const onAbort = () => reject(ConnectError.from(signal.reason, Code.Canceled));
-      if (ownDeadline) signal.addEventListener("abort", onAbort, { once: true });
-      else {
-        running.add(call);
-        startSweep();
-      }
+      signal.addEventListener("abort", onAbort, { once: true });
       next(req)
         .then(resolve, reject)
-        .finally(() => {
-          if (ownDeadline) signal.removeEventListener("abort", onAbort);
-          else running.delete(call);
-        });
+        .finally(() => signal.removeEventListener("abort", onAbort));
     });
   };
 }

@@ -62,12 +62,21 @@ function assertDecodes(method: DescMethod, bytes: Uint8Array): void {
   }
 }
 
-/** The wire format of a request, from its content type: enveloped (gRPC, gRPC-web, Connect streaming) and binary. */
+const wireFormats = new Map<string, { binary: boolean; enveloped: boolean }>();
+
+/**
+ * The wire format of a request, from its content type: enveloped (gRPC, gRPC-web, Connect streaming) and binary.
+ * Memoized: a server sees a handful of distinct content types.
+ */
 function wireFormat(contentType: string): { binary: boolean; enveloped: boolean } {
-  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-  const enveloped = type.startsWith("application/grpc") || type.startsWith("application/connect+");
-  const binary = type === "application/proto" || (enveloped && !type.endsWith("json"));
-  return { binary, enveloped };
+  let format = wireFormats.get(contentType);
+  if (format === undefined) {
+    const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+    const enveloped = type.startsWith("application/grpc") || type.startsWith("application/connect+");
+    format = { binary: type === "application/proto" || (enveloped && !type.endsWith("json")), enveloped };
+    if (wireFormats.size < 64) wireFormats.set(contentType, format);
+  }
+  return format;
 }
 
 /**
@@ -91,19 +100,22 @@ async function checkedBody(
     if (!enveloped) {
       const encoding = uReq.header.get("content-encoding");
       const plain = encoding && encoding !== "identity" ? await decompress(encoding, bytes, maxBytes) : bytes;
-      if (plain !== undefined) assertDecodes(method, plain);
+      if (plain !== undefined && plain.byteLength > 0) assertDecodes(method, plain);
       return createAsyncIterable([bytes]);
     }
     const encoding = uReq.header.get("grpc-encoding") ?? uReq.header.get("connect-content-encoding") ?? "identity";
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let offset = 0; offset + 5 <= bytes.byteLength; ) {
       const flags = bytes[offset] ?? 0;
-      const length = view.getUint32(offset + 1);
+      const length =
+        (((bytes[offset + 1] ?? 0) << 24) >>> 0) +
+        ((bytes[offset + 2] ?? 0) << 16) +
+        ((bytes[offset + 3] ?? 0) << 8) +
+        (bytes[offset + 4] ?? 0);
       const payload = bytes.subarray(offset + 5, offset + 5 + length);
       if (payload.byteLength !== length) break; // a truncated frame: connect-es reports it as InvalidArgument
       const plain = flags & 0b1 ? await decompress(encoding, payload, maxBytes) : payload;
       // Connect streaming's end-of-stream frame (flag 0b10) carries JSON, not a message.
-      if (plain !== undefined && (flags & 0b10) === 0) assertDecodes(method, plain);
+      if (plain !== undefined && plain.byteLength > 0 && (flags & 0b10) === 0) assertDecodes(method, plain);
       offset += 5 + length;
     }
     return createAsyncIterable([bytes]);
