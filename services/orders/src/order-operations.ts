@@ -113,7 +113,18 @@ export function cancelOrder(ports: SagaPorts, orderId: string, reason: string): 
     }
     if (state === OrderState.PENDING || state === OrderState.AWAITING_PAYMENT) {
       await releaseStock(ports, cursor, reason).catch(ignoreNotFound);
-      await cancelPayment(ports, cursor);
+      if ((await cancelPayment(ports, cursor)) === "succeeded") {
+        // The customer paid (3-D Secure completed) while the order was being cancelled, before its webhook arrived:
+        // the order stays cancelled and the whole payment goes back.
+        const total = cursor.order.total?.amountMinor ?? 0n;
+        await refund(
+          ports,
+          cursor,
+          { currencyCode: currencyOf(cursor.order), amountMinor: total },
+          reason,
+          cancelRefundRequestIdOf(cursor.order.id),
+        );
+      }
     } else if (paidStates.includes(state)) {
       await refundRest(ports, cursor, reason);
       await restock(ports, cursor);

@@ -132,8 +132,9 @@ async function requestPayment(ports: SagaPorts, cursor: OrderCursor, paymentMeth
   }
   return outcome;
 }
-export async function cancelPayment(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
-  if (cursor.order.paymentIntentId !== "") await ports.payments.cancel(cursor.order.id, cursor.order.paymentIntentId);
+export async function cancelPayment(ports: SagaPorts, cursor: OrderCursor): Promise<"canceled" | "succeeded"> {
+  if (cursor.order.paymentIntentId === "") return "canceled";
+  return ports.payments.cancel(cursor.order.id, cursor.order.paymentIntentId);
 }
 
 async function commitStock(ports: SagaPorts, cursor: OrderCursor): Promise<void> {
@@ -152,7 +153,7 @@ async function compensate(
   ports: SagaPorts,
   cursor: OrderCursor,
   reason: string,
-  compensations: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<void>>,
+  compensations: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<unknown>>,
 ): Promise<void> {
   for (const undo of compensations.reverse()) await undo(ports, cursor, reason);
   await cursor.append(create(OrderCancelledSchema, { meta: cursor.meta(), orderId: cursor.order.id, reason }));
@@ -169,7 +170,7 @@ export async function runCheckout(ports: SagaPorts, placed: Order, requestId: st
   const cursor = new OrderCursor(ports.store, { order: applyOrderEvent(undefined, event), lastSequence: 0 });
   await cursor.append(event);
   ports.afterStep?.("placed");
-  const done: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<void>> = [];
+  const done: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<unknown>> = [];
   try {
     await reserveStock(ports, cursor);
     done.push(releaseStock);

@@ -12,8 +12,11 @@ export type PaymentOutcome =
 export interface Payments {
   createIntent(orderId: string, amount: Money): Promise<{ intentId: string; clientSecret: string }>;
   confirm(orderId: string, intentId: string, paymentMethod: string): Promise<PaymentOutcome>;
-  /** Cancels an intent that has not succeeded; one that already ended is left as it is. */
-  cancel(orderId: string, intentId: string): Promise<void>;
+  /**
+   * Cancels an intent that has not succeeded; one that already ended is left as it is. Resolves to "succeeded" when
+   * the customer's payment went through before the cancel (it must be refunded, not forgotten), else "canceled".
+   */
+  cancel(orderId: string, intentId: string): Promise<"canceled" | "succeeded">;
   /** Refunds `amount` of a succeeded intent; the same `idempotencyKey` answers with the first refund, never a second. */
   refund(orderId: string, intentId: string, amount: Money, idempotencyKey: string): Promise<{ refundId: string }>;
 }
@@ -67,10 +70,13 @@ export function createStripePayments(stripe: Stripe): Payments {
     async cancel(orderId, intentId) {
       try {
         await stripe.paymentIntents.cancel(intentId, {}, { idempotencyKey: paymentKeys.cancel(orderId) });
+        return "canceled";
       } catch (err) {
         // Already canceled or succeeded: nothing left to cancel here (a succeeded one is refunded, not canceled).
         if (!isStripeError(err, "StripeInvalidRequestError")) throw err;
       }
+      const intent = await stripe.paymentIntents.retrieve(intentId);
+      return intent.status === "succeeded" ? "succeeded" : "canceled";
     },
 
     async refund(orderId, intentId, amount, idempotencyKey) {

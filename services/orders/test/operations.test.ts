@@ -67,6 +67,36 @@ describe("cancelling an order", () => {
     expect((await orders.cancelOrder({ id: placed.id })).version).toBe(cancelled.version);
   });
 
+  it("refunds a payment completed while the order awaiting 3-D Secure is cancelled, before its webhook", async () => {
+    // No webhooks here: the payment succeeds at Stripe and the orders service has not heard of it yet.
+    const quiet = await startCheckoutHarness({ webhooks: false });
+    try {
+      await quiet.addProduct("LATE-1", 1250n);
+      await quiet.setStock("LATE-1", 10n);
+      const { orders } = await quiet.customer();
+      const placed = await orders.createOrder(
+        order({ lines: [{ sku: "LATE-1", quantity: 2n }], paymentMethod: "pm_card_threeDSecure2Required" }),
+      );
+      expect(placed.state).toBe(OrderState.AWAITING_PAYMENT);
+      const challenge = await fetch(placed.paymentNextActionUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "outcome=complete",
+        redirect: "manual",
+      });
+      expect(challenge.status).toBeLessThan(400);
+      const before = await quiet.payments();
+
+      const cancelled = await orders.cancelOrder({ id: placed.id, reason: "Changed my mind." });
+      expect(cancelled.state).toBe(OrderState.CANCELLED);
+      expect(cancelled.refunded?.amountMinor).toBe(2500n);
+      expect((await quiet.payments()).refunds.created - before.refunds.created).toBe(1);
+      expect(await quiet.stock("LATE-1")).toMatchObject({ onHand: 10n, reserved: 0n });
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   it("refunds a paid order in full and puts its units back once, however often the cancel is repeated", async () => {
     const { sku, customer, placed } = await paidOrder(2n);
     expect((await h.stock(sku)).onHand).toBe(8n);
