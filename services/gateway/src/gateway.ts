@@ -12,6 +12,7 @@ import {
   type Logger,
   type Platform,
   retryLaterError,
+  setDeadline,
   startDualProtocolServer,
 } from "@shop/platform";
 import { Redis } from "ioredis";
@@ -114,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const refuse = (err: unknown) => writeProtocolError(contentType, res, ConnectError.from(err), extraHeaders);
 
     const header = toHeaders(req.headers);
-    const timeoutMs = clampDeadline(header, options.maxTimeoutMs);
+    const timeoutMs = clampDeadline(header, options.maxTimeoutMs) ?? setDeadline(header, options.maxTimeoutMs);
     if (Number.isNaN(timeoutMs)) return refuse(new ConnectError("malformed deadline header", Code.InvalidArgument));
     let cancelUpstream: () => void = () => undefined;
     const deadline = setTimeout(() => {

@@ -34,20 +34,22 @@ function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 /** Cancels a forwarded call that is still running (its deadline passed); does nothing once it finished. */
 export type CancelForward = () => void;
 
+/**
+ * Forwards a call whose body was already read. `extraHeaders` go both ways (request id, CORS); `upstreamHeaders` only
+ * to the service (the deadline it runs under).
+ */
+type Forward = (
+  req: Request,
+  res: Response,
+  upstream: string,
+  body: Buffer,
+  extraHeaders: Record<string, string>,
+  upstreamHeaders: Record<string, string>,
+) => CancelForward;
+
 export interface UpstreamProxy {
-  /**
-   * Forwards a call whose body was already read; gRPC goes over HTTP/2, Connect and gRPC-web over pooled HTTP/1.1
-   * keep-alive connections. `extraHeaders` go both ways (request id, CORS); `upstreamHeaders` only to the service
-   * (the deadline it runs under).
-   */
-  forward(
-    req: Request,
-    res: Response,
-    upstream: string,
-    body: Buffer,
-    extraHeaders: Record<string, string>,
-    upstreamHeaders: Record<string, string>,
-  ): CancelForward;
+  /** gRPC goes over HTTP/2, Connect and gRPC-web over pooled HTTP/1.1 keep-alive connections. */
+  forward: Forward;
   close(): void;
 }
 
@@ -78,14 +80,7 @@ export function createUpstreamProxy(): UpstreamProxy {
     writeProtocolError(String(req.headers["content-type"] ?? ""), res, error, extraHeaders);
   };
 
-  const forwardHttp1 = (
-    req: Request,
-    res: Response,
-    upstream: string,
-    body: Buffer,
-    extraHeaders: Record<string, string>,
-    upstreamHeaders: Record<string, string>,
-  ): CancelForward => {
+  const forwardHttp1: Forward = (req, res, upstream, body, extraHeaders, upstreamHeaders) => {
     const upstreamReq = http.request(new URL(req.url ?? "/", upstream), {
       method: req.method,
       headers: {
@@ -105,14 +100,7 @@ export function createUpstreamProxy(): UpstreamProxy {
     return () => upstreamReq.destroy();
   };
 
-  const forwardHttp2 = (
-    req: Request,
-    res: Response,
-    upstream: string,
-    body: Buffer,
-    extraHeaders: Record<string, string>,
-    upstreamHeaders: Record<string, string>,
-  ): CancelForward => {
+  const forwardHttp2: Forward = (req, res, upstream, body, extraHeaders, upstreamHeaders) => {
     let stream: http2.ClientHttp2Stream;
     try {
       stream = sessionFor(upstream).request({

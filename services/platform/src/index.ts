@@ -58,7 +58,7 @@ export { startOutboxRelay } from "./outbox/outbox-relay.js";
 export type { Platform, PlatformConfig } from "./platform.js";
 export { createPlatform } from "./platform.js";
 export { RetryInfoSchema, retryDelayMs, retryLaterError } from "./retry-info.js";
-export { clampDeadline, requestedTimeoutMs } from "./server/deadline-header.js";
+export { clampDeadline, requestedTimeoutMs, setDeadline } from "./server/deadline-header.js";
 export type {
   AnyRequest,
   AnyResponse,

@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { requestedTimeoutMs } from "../server/deadline-header.js";
+import { callerDeadlineKey } from "../server/deadline-header.js";
 
 interface RunningCall {
   endsAt: number;
@@ -35,7 +35,7 @@ export function deadlineInterceptor(maxTimeoutMs: number): Interceptor {
 
   return (next) => (req) => {
     if (req.stream) return next(req);
-    if (requestedTimeoutMs(req.header) === undefined) {
+    if (!req.contextValues.get(callerDeadlineKey)) {
       return new Promise((resolve, reject) => {
         const call: RunningCall = { endsAt: performance.now() + maxTimeoutMs, fail: reject };
         watch(call);

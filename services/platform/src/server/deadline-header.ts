@@ -1,3 +1,5 @@
+import { createContextKey } from "@connectrpc/connect";
+
 const grpcUnitMs: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
 function isGrpc(header: Headers): boolean {
@@ -21,15 +23,21 @@ export function requestedTimeoutMs(header: Headers): number | undefined {
 }
 
 /**
- * Cuts the caller's deadline to `maxMs` in the request's own header; with `setWhenMissing`, also sets `maxMs` when the
- * caller gave none (the gateway passes it on). A malformed header is left for the protocol to refuse. Returns the
- * deadline the call now runs under.
+ * Cuts the caller's deadline to `maxMs` in the request's own header. Returns the deadline the call now runs under,
+ * undefined when the caller gave none, NaN when its header is malformed (left for the protocol to refuse).
  */
-export function clampDeadline(header: Headers, maxMs: number, setWhenMissing = true): number {
+export function clampDeadline(header: Headers, maxMs: number): number | undefined {
   const requested = requestedTimeoutMs(header);
-  if (requested === undefined && !setWhenMissing) return maxMs;
-  if (requested !== undefined && (Number.isNaN(requested) || requested <= maxMs)) return requested;
-  if (isGrpc(header)) header.set("grpc-timeout", `${Math.ceil(maxMs)}m`);
-  else header.set("connect-timeout-ms", String(Math.ceil(maxMs)));
-  return maxMs;
+  if (requested === undefined || Number.isNaN(requested) || requested <= maxMs) return requested;
+  return setDeadline(header, maxMs);
 }
+
+/** Sets a deadline of `ms` in the request's protocol (the gateway gives one to calls that came without). */
+export function setDeadline(header: Headers, ms: number): number {
+  if (isGrpc(header)) header.set("grpc-timeout", `${Math.ceil(ms)}m`);
+  else header.set("connect-timeout-ms", String(Math.ceil(ms)));
+  return ms;
+}
+
+/** True when the caller sent a deadline of its own; set by the platform's request handler, read by interceptors. */
+export const callerDeadlineKey = createContextKey<boolean>(false, { description: "caller sent a deadline" });

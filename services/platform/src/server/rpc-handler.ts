@@ -2,7 +2,14 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { type DescMethod, fromBinary } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
-import { Code, ConnectError, type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createConnectRouter,
+  createContextValues,
+  type Interceptor,
+} from "@connectrpc/connect";
 import {
   createAsyncIterable,
   readAllBytes,
@@ -16,7 +23,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import { clampDeadline } from "./deadline-header.js";
+import { callerDeadlineKey, clampDeadline } from "./deadline-header.js";
 import type { AnyRequest, AnyResponse } from "./dual-protocol-server.js";
 
 /** gRPC's own default cap on a received message, and ours for a whole request body. */
@@ -174,9 +181,12 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
         return;
       }
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    const request = universalRequestFromNodeRequest(req, res, undefined, undefined);
     // A call without a deadline gets the maximum from the deadline interceptor, without a timer of its own.
-    clampDeadline(uReq.header, options.maxTimeoutMs, false);
+    const uReq =
+      clampDeadline(request.header, options.maxTimeoutMs) === undefined
+        ? request
+        : { ...request, contextValues: createContextValues().set(callerDeadlineKey, true) };
     const { binary, enveloped } = wireFormat(uReq.header.get("content-type") ?? "");
     // JSON needs no check: connect-es already reports undecodable JSON as InvalidArgument.
     const checked =

@@ -1,7 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
-import { Code } from "@connectrpc/connect";
-import { codeFromString } from "@connectrpc/connect/protocol-connect";
+import type { Code } from "@connectrpc/connect";
+import { codeFromString, codeToString } from "@connectrpc/connect/protocol-connect";
 import type { ProtocolName } from "./test-clients.js";
 
 /** What a hand-made call ended with: the status code name, as each protocol carries it, and the raw HTTP parts. */
@@ -29,14 +29,10 @@ export function envelope(payload: Uint8Array, flags = 0): Buffer {
   return frame;
 }
 
-function snake(code: Code): string {
-  return Code[code].replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`));
-}
-
 function grpcOutcome(status: string | undefined, message: string | undefined): { code: string; message: string } {
   const number = Number(status ?? Number.NaN);
   if (!Number.isInteger(number)) return { code: "missing_status", message: "" };
-  return { code: number === 0 ? "ok" : snake(number as Code), message: decodeURIComponent(message ?? "") };
+  return { code: number === 0 ? "ok" : codeToString(number as Code), message: decodeURIComponent(message ?? "") };
 }
 
 function flatten(headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders): Record<string, string> {
