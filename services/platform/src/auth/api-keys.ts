@@ -35,13 +35,24 @@ export function parseApiKeyId(secret: string): string | undefined {
  */
 export class ApiKeyRegistry {
   private readonly byId = new Map<string, ApiKeyRecord>();
+  /**
+   * Secrets already proven against their record, so a caller's every request does not hash its key again. Holds at
+   * most one secret per known key (only a secret that matched is kept), and forgets a key the moment it changes.
+   */
+  private readonly verified = new Map<string, ApiKeyRecord>();
 
   put(record: ApiKeyRecord): void {
+    this.forget(record.id);
     this.byId.set(record.id, record);
   }
 
   remove(id: string): void {
+    this.forget(id);
     this.byId.delete(id);
+  }
+
+  private forget(id: string): void {
+    for (const [secret, record] of this.verified) if (record.id === id) this.verified.delete(secret);
   }
 
   get size(): number {
@@ -50,12 +61,16 @@ export class ApiKeyRegistry {
 
   /** The record the secret belongs to, or undefined when it is unknown, revoked or wrong. */
   verify(secret: string): ApiKeyRecord | undefined {
+    const known = this.verified.get(secret);
+    if (known !== undefined) return known;
     const id = parseApiKeyId(secret);
     const record = id === undefined ? undefined : this.byId.get(id);
     if (record === undefined) return undefined;
     const expected = Buffer.from(record.secretSha256, "hex");
     const actual = Buffer.from(sha256Hex(secret), "hex");
-    return expected.length === actual.length && timingSafeEqual(expected, actual) ? record : undefined;
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    this.verified.set(secret, record);
+    return record;
   }
 }
 

@@ -38,13 +38,15 @@ export async function startDualProtocolServer(
   let draining = false;
   let inFlight = 0;
   let idleWaiter: (() => void) | undefined;
+  // One listener shared by every response ("close" comes once per response), not a closure per request.
+  const onResponseClosed = () => {
+    inFlight--;
+    if (inFlight === 0) idleWaiter?.();
+  };
   const tracked = (req: AnyRequest, res: AnyResponse) => {
     inFlight++;
     if (draining && req.httpVersionMajor === 1) (res as ServerResponse).setHeader("connection", "close");
-    res.once("close", () => {
-      inFlight--;
-      if (inFlight === 0) idleWaiter?.();
-    });
+    res.on("close", onResponseClosed);
     handler(req, res);
   };
 

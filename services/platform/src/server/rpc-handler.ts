@@ -10,12 +10,7 @@ import {
   createContextValues,
   type Interceptor,
 } from "@connectrpc/connect";
-import {
-  createAsyncIterable,
-  readAllBytes,
-  type UniversalHandler,
-  type UniversalServerRequest,
-} from "@connectrpc/connect/protocol";
+import { readAllBytes, type UniversalHandler, type UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import {
   compressionBrotli,
@@ -69,6 +64,24 @@ function assertDecodes(method: DescMethod, bytes: Uint8Array): void {
   }
 }
 
+/**
+ * A body of one chunk already read, as the stream connect-es reads. A class rather than an async generator or
+ * closures: it is made on every call.
+ */
+class OneChunk implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
+  constructor(private bytes: Uint8Array | undefined) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    const value = this.bytes;
+    this.bytes = undefined;
+    return Promise.resolve(value === undefined ? { done: true, value: undefined } : { done: false, value });
+  }
+}
+
 const wireFormats = new Map<string, { binary: boolean; enveloped: boolean }>();
 
 /**
@@ -108,7 +121,7 @@ async function checkedBody(
       const encoding = uReq.header.get("content-encoding");
       const plain = encoding && encoding !== "identity" ? await decompress(encoding, bytes, maxBytes) : bytes;
       if (plain !== undefined && plain.byteLength > 0) assertDecodes(method, plain);
-      return createAsyncIterable([bytes]);
+      return new OneChunk(bytes);
     }
     const encoding = uReq.header.get("grpc-encoding") ?? uReq.header.get("connect-content-encoding") ?? "identity";
     for (let offset = 0; offset + 5 <= bytes.byteLength; ) {
@@ -125,7 +138,7 @@ async function checkedBody(
       if (plain !== undefined && plain.byteLength > 0 && (flags & 0b10) === 0) assertDecodes(method, plain);
       offset += 5 + length;
     }
-    return createAsyncIterable([bytes]);
+    return new OneChunk(bytes);
   } catch (err) {
     return (async function* refused(): AsyncIterable<Uint8Array> {
       yield* [];
