@@ -42,7 +42,14 @@ describe("the Redis outbox", () => {
     const retried = await first.claim(10);
     expect(retried?.events.map((e) => e.aggregateId)).toEqual(["1", "2", "3"]);
     await retried?.markPublished();
+    // Published entries go with the relay's next claim, in the same script, which then finds nothing new.
+    expect(await first.claim(10)).toBeUndefined();
     expect(await redis.xlen(keys.outbox)).toBe(0);
+
+    // What a relay published last is deleted when it closes, not left for another relay to publish again.
+    await redis.xadd(keys.outbox, "*", "n", "3b");
+    await (await first.claim(10))?.markPublished();
+    expect(await redis.xlen(keys.outbox)).toBe(1);
 
     await first.close();
     await redis.xadd(keys.outbox, "*", "n", "4");

@@ -24,8 +24,9 @@ export interface RedisOutboxSourceOptions {
   /** How long a relay keeps the lease without renewing it; another replica takes over after that. Default 15 s. */
   leaseMs?: number;
   /**
-   * Called after a batch is published and deleted, with its last entry id and the ready marker's value read after
-   * the delete; waiting handlers learn from it that their change is in the ledger. Default: nothing.
+   * Called once JetStream stored a batch, with its last entry id and the ready marker's value when the batch was
+   * claimed (read in the same script); waiting handlers learn from it that their change is in the ledger.
+   * Default: nothing.
    */
   onPublished?: (lastId: string, epoch: string) => void;
 }
@@ -53,6 +54,9 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
   blocking.on("error", (err) => logger.debug({ err }, "outbox: waiting connection error"));
   let lastSeenId = "0-0";
   let lockedOut = false;
+  // Published entries not deleted yet: the next claim deletes them in the same script. Left behind by a crash, they
+  // are published again and JetStream drops the copies by event id.
+  let published: string[] = [];
 
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
@@ -65,13 +69,21 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
 
   return {
     async claim(limit): Promise<OutboxBatch | undefined> {
-      const entries = (await run(
+      const deleting = published;
+      published = [];
+      const claimed = (await run(
         "outboxClaim",
-        [keys.outboxLease, keys.outbox],
-        [token, leaseMs, limit],
-      )) as StreamEntries | null;
-      lockedOut = entries === null;
-      if (entries === null || entries.length === 0) return undefined;
+        [keys.outboxLease, keys.outbox, keys.ready],
+        [token, leaseMs, limit, ...deleting],
+      ).catch((err: unknown) => {
+        published = [...deleting, ...published];
+        throw err;
+      })) as [StreamEntries, string] | null;
+      lockedOut = claimed === null;
+      // Another relay holds the lease: the script deleted nothing, so the ids wait for the next claim of ours.
+      if (claimed === null) published = [...deleting, ...published];
+      if (claimed === null || claimed[0].length === 0) return undefined;
+      const [entries, epoch] = claimed;
       const ids: string[] = [];
       const events: EncodedEvent[] = [];
       const unreadable: OutboxEntry[] = [];
@@ -89,15 +101,18 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
       return {
         events,
         async markPublished() {
+          // JetStream holds the batch now: its waiters hear so at once, and the next claim deletes the entries.
+          const lastId = ids.at(-1);
+          if (lastId) options.onPublished?.(lastId, epoch);
+          if (unreadable.length === 0) {
+            published.push(...ids);
+            return;
+          }
           const pipeline = redis.pipeline();
           for (const entry of unreadable)
             pipeline.xadd(`${keys.outbox}:dead`, "*", ...Object.entries(entry.fields).flat());
           pipeline.xdel(keys.outbox, ...ids);
-          pipeline.get(keys.ready);
-          const results = await pipeline.exec();
-          const [err, epoch] = results?.at(-1) ?? [null, null];
-          const lastId = ids.at(-1);
-          if (!err && lastId) options.onPublished?.(lastId, (epoch as string | null) ?? "");
+          await pipeline.exec();
         },
         // Entries stay in the stream and the lease stays ours, so the retry publishes them in the same order.
         async abandon() {},
@@ -119,6 +134,8 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
 
     async close() {
       blocking.disconnect();
+      if (published.length > 0) await redis.xdel(keys.outbox, ...published).catch(() => undefined);
+      published = [];
       await run("outboxRelease", [keys.outboxLease], [token]).catch(() => undefined);
     },
   };
