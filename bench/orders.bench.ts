@@ -4,15 +4,14 @@
 // directly in the same run, one after another per checkout: Reserve + Commit over Connect with the orders' own service
 // key, and the PaymentIntent create + confirm through the `stripe` SDK, as the orders service makes them. The gap is
 // what the orders service adds in between (session, pricing, the saga's events). Both sides are interleaved in rounds.
-// The stack is the orders suite's (services/orders/test/support/checkout-harness.ts), all in this process; the
+// The stack is the orders suite's (`startCheckoutHarness` of @shop/orders/internal), all in this process; the
 // gateway, and so its rate limits, is not in this path.
 
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
 import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
-import { orderIdFor, reservationIdOf } from "@shop/orders/internal";
+import { orderIdFor, reservationIdOf, startCheckoutHarness } from "@shop/orders/internal";
 import { clientFor } from "@shop/platform/testing";
 import Stripe from "stripe";
-import { startCheckoutHarness } from "../services/orders/test/support/checkout-harness.js";
 import { type Comparison, compareInterleaved, report } from "./harness.js";
 
 const concurrency = 8;

@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { promisify } from "node:util";
+import { type CheckoutHarness, startCheckoutHarness } from "@shop/orders/internal";
 import { waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CheckoutHarness, startCheckoutHarness } from "../../services/orders/test/support/checkout-harness.js";
 
 let h: CheckoutHarness;
 

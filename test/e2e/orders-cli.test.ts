@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { CreateOrderRequestSchema } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
+import { type CheckoutHarness, startCheckoutHarness } from "@shop/orders/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CheckoutHarness, startCheckoutHarness } from "../../services/orders/test/support/checkout-harness.js";
 import { runShop } from "../support/run-shop.js";
 
 let h: CheckoutHarness;

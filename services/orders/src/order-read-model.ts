@@ -3,6 +3,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { OrderPaidSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
 import { type Order, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { decodeEvent, eventContract, eventTypeHeader, type Logger, namespacedStream } from "@shop/platform";
+import { pageOfOrders } from "./domain/order-paging.js";
 import { applyOrderEvent, type OrderEvent, orderEventSchemas } from "./domain/order-state.js";
 import { hasLinesOf } from "./domain/seller-view.js";
 import type { OrderEventStore, StoredOrder } from "./store/order-event-store.js";
@@ -26,7 +27,11 @@ export interface OrderReadModel {
   caughtUp: Promise<void>;
   /** The order as of its latest event. */
   get(orderId: string): Promise<StoredOrder | undefined>;
-  /** A page of orders, newest first; the token is where the previous page stopped. */
+  /**
+   * A page of orders, newest first (creation time, then id). The token is an opaque cursor after the last order of
+   * the previous page, bound to the filter: orders placed in between do not shift later pages. A token that is not
+   * one → InvalidInputError naming page_token. `pageSize` 0 means 50.
+   */
   list(filter: OrderFilter, pageSize: number, pageToken: string): { orders: Order[]; nextPageToken: string };
   stop(): Promise<void>;
 }
@@ -68,22 +73,14 @@ export async function startOrderReadModel(options: {
       return options.store.load(orderId);
     },
     list(filter, pageSize, pageToken) {
-      const size = pageSize > 0 ? pageSize : 50;
-      const offset = pageToken === "" ? 0 : Number.parseInt(Buffer.from(pageToken, "base64url").toString(), 10) || 0;
+      const state = filter.state ?? OrderState.UNSPECIFIED;
       const matching = [...orders.values()]
         .map((stored) => stored.order)
         .filter((order) => filter.customerId === undefined || order.customerId === filter.customerId)
         .filter((order) => filter.sellerId === undefined || hasLinesOf(order, filter.sellerId))
-        .filter(
-          (order) =>
-            filter.state === undefined || filter.state === OrderState.UNSPECIFIED || order.state === filter.state,
-        )
-        .sort(
-          (a, b) => Number((b.createTime?.seconds ?? 0n) - (a.createTime?.seconds ?? 0n)) || a.id.localeCompare(b.id),
-        );
-      const page = matching.slice(offset, offset + size);
-      const next = offset + size < matching.length ? Buffer.from(String(offset + size)).toString("base64url") : "";
-      return { orders: page, nextPageToken: next };
+        .filter((order) => state === OrderState.UNSPECIFIED || order.state === state);
+      const filters = `customer=${filter.customerId ?? ""}&seller=${filter.sellerId ?? ""}&state=${state}`;
+      return pageOfOrders(matching, { pageSize, pageToken, filters });
     },
     stop: () => follower.stop(),
   };

@@ -22,6 +22,13 @@ export interface RecoveryPass {
 /** Drives orders that checkout left between two steps to a final state; runs on a timer and on demand. */
 export interface OrderRecovery {
   recoverNow(pass?: RecoveryPass): Promise<RecoveredOrder[]>;
+  /**
+   * The inventory expired the order's stock hold: an order still awaiting its payment (3-D Secure) is settled now
+   * instead of at a later pass — intent canceled, order cancelled with a reason, or, if the customer paid meanwhile,
+   * refunded and cancelled. Other orders (settled, or still being placed) are left to checkout and the passes.
+   * Repeating it changes nothing; it throws when another worker holds the order, so the caller retries.
+   */
+  settleExpiredHold(orderId: string): Promise<RecoveredOrder | undefined>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -61,15 +68,25 @@ export function createOrderRecovery(options: {
     return lookup.findByOrder(order.id, amount);
   }
 
-  async function recoverOne(order: Order, pass: Required<RecoveryPass>): Promise<RecoveredOrder | undefined> {
-    const stored = await ports.store.load(order.id);
+  async function recoverOne(
+    orderId: string,
+    pass: Required<RecoveryPass>,
+    holdExpired = false,
+  ): Promise<RecoveredOrder | undefined> {
+    const stored = await ports.store.load(orderId);
     if (stored === undefined || !isStuck(stored.order, now(), pass.olderThanMs)) return undefined;
     const before = stored.order;
     let intent = await paymentOf(before, pass.dryRun);
     if (intent === "unknown") {
       return report(before, before.state, "would find the payment at Stripe by its idempotency key, then settle");
     }
-    let decision: RecoveryDecision = decideRecovery({ order: before, intent, nowMs: now(), holdMs: ports.holdMs });
+    let decision: RecoveryDecision = decideRecovery({
+      order: before,
+      intent,
+      nowMs: now(),
+      holdMs: ports.holdMs,
+      holdExpired,
+    });
     const stateAfter = decision.kind === "commit" ? OrderState.PAID : OrderState.CANCELLED;
     if (decision.kind === "wait") return report(before, before.state, decision.action);
     if (pass.dryRun) return report(before, stateAfter, `would: ${decision.action}`);
@@ -77,7 +94,7 @@ export function createOrderRecovery(options: {
       // Cancel at Stripe first, so the customer cannot pay in the gap; if they already did, it is a sale after all.
       intent = await lookup.cancel(before.id, intent.intentId);
       if (intent.status === "succeeded" || intent.status === "processing") {
-        decision = decideRecovery({ order: before, intent, nowMs: now(), holdMs: ports.holdMs });
+        decision = decideRecovery({ order: before, intent, nowMs: now(), holdMs: ports.holdMs, holdExpired });
         if (decision.kind === "wait") return report(before, before.state, decision.action);
       }
     }
@@ -90,17 +107,21 @@ export function createOrderRecovery(options: {
     return report(before, after.state, decision.action);
   }
 
-  async function recoverClaimed(order: Order, pass: Required<RecoveryPass>): Promise<RecoveredOrder | undefined> {
-    if (pass.dryRun) return recoverOne(order, pass);
-    if (!(await claims.claim(order.id))) return undefined;
+  async function recoverClaimed(
+    orderId: string,
+    pass: Required<RecoveryPass>,
+    holdExpired = false,
+  ): Promise<RecoveredOrder | undefined> {
+    if (pass.dryRun) return recoverOne(orderId, pass);
+    if (!(await claims.claim(orderId))) return undefined;
     try {
-      return await recoverOne(order, pass);
+      return await recoverOne(orderId, pass, holdExpired);
     } catch (err) {
       // Someone else advanced it meanwhile (the webhook, a late checkout): it is theirs now.
       if (isOrderConflict(err)) return undefined;
       throw err;
     } finally {
-      await claims.release(order.id).catch(() => undefined);
+      await claims.release(orderId).catch(() => undefined);
     }
   }
 
@@ -118,7 +139,7 @@ export function createOrderRecovery(options: {
     const recovered: RecoveredOrder[] = [];
     for (let i = 0; i < candidates.length; i += concurrency) {
       const results = await Promise.allSettled(
-        candidates.slice(i, i + concurrency).map((order) => recoverClaimed(order, scope)),
+        candidates.slice(i, i + concurrency).map((order) => recoverClaimed(order.id, scope)),
       );
       for (const [j, result] of results.entries()) {
         if (result.status === "fulfilled") {
@@ -137,6 +158,17 @@ export function createOrderRecovery(options: {
       const next = running.catch(() => undefined).then(() => pass(requested));
       running = next;
       return next;
+    },
+    async settleExpiredHold(orderId) {
+      const awaitingPayment = async () =>
+        (await ports.store.load(orderId))?.order.state === OrderState.AWAITING_PAYMENT;
+      if (!(await awaitingPayment())) return undefined;
+      const recovered = await recoverClaimed(orderId, { dryRun: false, olderThanMs: 0, limit: 1 }, true);
+      if (recovered === undefined && (await awaitingPayment())) {
+        throw new Error(`order ${orderId} is being recovered by another worker; its expired hold is settled later`);
+      }
+      if (recovered !== undefined) logger.info({ orderId, action: recovered.action }, "order's stock hold expired");
+      return recovered;
     },
     start() {
       if (options.intervalMs <= 0 || timer !== undefined) return;

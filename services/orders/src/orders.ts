@@ -4,6 +4,7 @@ import { createShopService, type Platform, type ShopService } from "@shop/platfo
 import { followCatalog } from "./catalog-follower.js";
 import type { OrdersConfig } from "./config.js";
 import { type CatalogPrices, createCatalogPrices } from "./domain/catalog-prices.js";
+import { startHoldExpiryConsumer } from "./hold-expiry-handler.js";
 import { startOrderNotifications } from "./order-notifications.js";
 import { type OrderReadModel, startOrderReadModel } from "./order-read-model.js";
 import { createOrderRecovery, type OrderRecovery } from "./order-recovery.js";
@@ -38,8 +39,9 @@ export interface Orders extends ShopService {
 
 /**
  * Builds the orders service on a platform: the catalog prices and the order read model (both replayed from their
- * streams, then followed), the saga's ports (order stream, inventory as this service, Stripe), the Connect routes and
- * the Stripe webhook at POST /webhooks/stripe. main.ts and the tests start it through this function.
+ * streams, then followed), the saga's ports (order stream, inventory as this service, Stripe), order recovery (a timer,
+ * and the inventory's expired holds), the Connect routes and the Stripe webhook at POST /webhooks/stripe. main.ts
+ * and the tests start it through this function.
  */
 export async function createOrders(
   platform: Platform,
@@ -89,6 +91,14 @@ export async function createOrders(
     intervalMs: config.SHOP_ORDERS_RECOVERY_INTERVAL_S * 1000,
   });
   void ready.then(() => recovery.start());
+  // A hold the inventory expired settles its order now, not at the next pass (3-D Secure abandoned).
+  const holdExpiry = await startHoldExpiryConsumer({
+    js,
+    jsm,
+    namespace,
+    logger,
+    settleExpiredHold: (orderId) => recovery.settleExpiredHold(orderId),
+  });
   let isReady = false;
   void ready.then(() => {
     isReady = true;
@@ -114,11 +124,13 @@ export async function createOrders(
           secret: config.SHOP_STRIPE_WEBHOOK_SECRET,
           maxBytes: config.SHOP_ORDERS_MAX_WEBHOOK_BYTES,
           ports,
+          readOrder: (orderId) => readModel.get(orderId),
           logger,
         }),
       },
       isReady: () => isReady,
       onShutdown: [
+        () => holdExpiry.stop(),
         () => recovery.stop(),
         () => catalog.stop(),
         () => notifications.stop(),

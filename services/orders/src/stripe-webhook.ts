@@ -1,7 +1,8 @@
 import type { AnyRequest, AnyResponse, Logger } from "@shop/platform";
 import type Stripe from "stripe";
+import { isSettled } from "./domain/order-state.js";
 import { type SagaPorts, settlePayment } from "./order-saga.js";
-import { isOrderConflict } from "./store/order-event-store.js";
+import { isOrderConflict, type StoredOrder } from "./store/order-event-store.js";
 import type { PaymentOutcome } from "./stripe-payments.js";
 
 type Reply = AnyResponse & {
@@ -35,14 +36,20 @@ function outcomeOf(event: Stripe.Event): { orderId: string; intentId: string; ou
 
 /**
  * `POST /webhooks/stripe`: Stripe's signed events, verified on the raw bytes with the SDK's helper (unsigned, wrongly
- * signed or older than its tolerance → 400, nothing changes). A replayed event finds its order already settled and
- * changes nothing; an order still being placed answers 409 so Stripe delivers again later.
+ * signed or older than its tolerance → 400, nothing changes). It settles orders waiting for the customer (3-D Secure);
+ * a replayed event finds its order already settled and changes nothing; an order whose payment is not recorded yet
+ * answers 409 so Stripe delivers again later.
  */
 export function stripeWebhookRoute(options: {
   stripe: Stripe;
   secret: string;
   maxBytes: number;
   ports: SagaPorts;
+  /**
+   * Reads an order as of its latest event: the read model, which answers from memory when it is current (one look at
+   * the subject's last sequence) instead of replaying the subject. Every payment sends at least one webhook.
+   */
+  readOrder: (orderId: string) => Promise<StoredOrder | undefined>;
   logger: Logger;
 }) {
   const { stripe, secret, ports, logger } = options;
@@ -65,10 +72,15 @@ export function stripeWebhookRoute(options: {
     const named = outcomeOf(event);
     if (named === undefined) return reply(200, "ignored");
     for (let attempt = 0; attempt < 3; attempt++) {
-      const stored = await ports.store.load(named.orderId);
+      const stored = await options.readOrder(named.orderId);
       if (stored === undefined || stored.order.paymentIntentId !== named.intentId) {
         // Not (yet) recorded as this order's payment: the checkout is still running, or it is no order of ours.
         return reply(stored === undefined ? 200 : 409, "no order awaiting this payment");
+      }
+      if (!isSettled(stored.order) && stored.order.paymentNextActionUrl === "") {
+        // The checkout that confirmed this payment had its outcome at once and settles the order itself (recovery
+        // does, if that process stopped): settling it here too would race it and record the outcome twice.
+        return reply(200, "the checkout settles this payment");
       }
       try {
         await settlePayment(ports, stored, named.outcome);

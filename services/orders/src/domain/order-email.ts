@@ -23,9 +23,21 @@ export interface OrderEmail {
  * "€12.50" from 1250 EUR minor units, with the currency's own number of decimals. The amount reaches Intl as an exact
  * decimal string, never as a float.
  */
+// Building a NumberFormat costs far more than formatting with one; a shop uses a handful of currencies.
+const formats = new Map<string, Intl.NumberFormat>();
+
+function currencyFormat(currency: string): Intl.NumberFormat {
+  let format = formats.get(currency);
+  if (format === undefined) {
+    format = new Intl.NumberFormat("en", { style: "currency", currency });
+    if (formats.size < 256) formats.set(currency, format);
+  }
+  return format;
+}
+
 export function formatMoney(money: Pick<Money, "currencyCode" | "amountMinor"> | undefined): string {
   if (money === undefined || money.currencyCode === "") return "";
-  const format = new Intl.NumberFormat("en", { style: "currency", currency: money.currencyCode });
+  const format = currencyFormat(money.currencyCode);
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
   const negative = money.amountMinor < 0n;
   const units = (negative ? -money.amountMinor : money.amountMinor).toString().padStart(digits + 1, "0");

@@ -38,5 +38,7 @@ describe("recovery rules", () => {
     expect(decideRecovery({ order: waiting, intent, nowMs: at + 9_999, holdMs: 10_000 }).kind).toBe("wait");
     const late = decideRecovery({ order: waiting, intent, nowMs: at + 10_000, holdMs: 10_000 });
     expect(late).toMatchObject({ kind: "compensate", reason: expect.stringMatching(/3-D Secure.*not charged/) });
+    const expired = decideRecovery({ order: waiting, intent, nowMs: at + 1, holdMs: 10_000, holdExpired: true });
+    expect(expired).toEqual(late);
   });
 });

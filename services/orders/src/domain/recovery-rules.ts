@@ -45,6 +45,8 @@ export function decideRecovery(input: {
   intent: { status: IntentStatus; message?: string } | undefined;
   nowMs: number;
   holdMs: number;
+  /** The inventory said the order's hold expired: waiting for 3-D Secure is over, whatever the clock says. */
+  holdExpired?: boolean;
 }): RecoveryDecision {
   const { intent } = input;
   if (intent === undefined) {
@@ -61,7 +63,7 @@ export function decideRecovery(input: {
       return { kind: "wait", action: "Stripe is still processing the payment" };
     case "requires_action": {
       const heldUntil = lastChangeMs(input.order) + input.holdMs;
-      if (input.nowMs < heldUntil) {
+      if (!input.holdExpired && input.nowMs < heldUntil) {
         return {
           kind: "wait",
           action: "waiting for the customer's 3-D Secure authentication; the stock is still held",

@@ -30,8 +30,9 @@ export const webhookSecret = "whsec_orders_suite_secret";
 /** What `GET /_emulator/stats` says, as far as these tests read it. */
 export interface PaymentStats {
   payment_intents: { created: number; canceled: number };
-  charges: { succeeded: number; failed: number; captured: number };
-  refunds: { created: number };
+  /** Amounts by lowercase currency, in minor units. */
+  charges: { succeeded: number; failed: number; captured: number; amount_captured: Record<string, number> };
+  refunds: { created: number; amount_refunded: Record<string, number> };
 }
 
 /**
@@ -47,7 +48,10 @@ export interface CheckoutHarness {
   /** The temporary folder the orders service writes its emails to (`.eml` files). */
   mailOutboxDir: string;
   keys: TestKeys;
+  /** An operator's client of the inventory. */
   inventory: Client<typeof InventoryService>;
+  /** The inventory instance itself, e.g. to wait for its rebuild after Redis lost its data. */
+  inventoryService: Inventory;
   client(credential?: string): Client<typeof OrderService>;
   /** A customer session token and its customer id, through StartCustomerSession. */
   customer(email?: string): Promise<{ token: string; customerId: string; orders: Client<typeof OrderService> }>;
@@ -79,6 +83,8 @@ export interface CheckoutHarnessOptions {
   ordersEnv?: Record<string, string>;
   /** Whether the emulator posts webhooks to the orders service. Default true; off, only recovery settles 3-D Secure. */
   webhooks?: boolean;
+  /** Extra inventory variables, e.g. SHOP_REDIS_URL of a redis-server the test owns. Default none. */
+  inventoryEnv?: Record<string, string>;
 }
 
 export async function startCheckoutHarness(options: CheckoutHarnessOptions = {}): Promise<CheckoutHarness> {
@@ -86,7 +92,7 @@ export async function startCheckoutHarness(options: CheckoutHarnessOptions = {})
   const jetstream = await openTestJetStream(env);
   const silent = () => createLogger("test", process.env.SHOP_LOG_LEVEL ?? "silent");
 
-  const inventoryConfig = loadInventoryConfig({ ...env.serviceEnv, SHOP_PORT: "0" });
+  const inventoryConfig = loadInventoryConfig({ ...env.serviceEnv, SHOP_PORT: "0", ...options.inventoryEnv });
   const inventoryPlatform = await createPlatform("inventory", inventoryConfig, { logger: silent() });
   const inventoryService: Inventory = await createInventory(inventoryPlatform, inventoryConfig);
   const inventoryUrl = (await inventoryService.start()).url;
@@ -142,6 +148,7 @@ export async function startCheckoutHarness(options: CheckoutHarnessOptions = {})
     mailOutboxDir,
     keys,
     inventory,
+    inventoryService,
     client,
     async customer(email = "guest@example.com") {
       const session = await client().startCustomerSession({ email });

@@ -111,11 +111,16 @@ export declare const GetOrderRequestSchema: GenMessage<GetOrderRequest>;
  */
 export declare type ListOrdersRequest = Message<"shop.orders.v1.ListOrdersRequest"> & {
   /**
+   * At most this many orders in the page; 0 means 50.
+   *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number;
 
   /**
+   * The next_page_token of the previous page, asked with the same filters; empty for the first page. A token of
+   * another listing is refused with INVALID_ARGUMENT.
+   *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
@@ -142,11 +147,16 @@ export declare const ListOrdersRequestSchema: GenMessage<ListOrdersRequest>;
  */
 export declare type ListOrdersResponse = Message<"shop.orders.v1.ListOrdersResponse"> & {
   /**
+   * Newest first: by creation time, then by id.
+   *
    * @generated from field: repeated shop.orders.v1.Order orders = 1;
    */
   orders: Order[];
 
   /**
+   * An opaque cursor after the last order of this page; empty on the last page. Orders placed after the first page
+   * do not shift the pages that follow.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
