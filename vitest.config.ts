@@ -1,6 +1,16 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  // Tests run the SDK from its source, as tsc and tsx do (tsconfig.json paths); sdk/dist is only for the package.
+  resolve: {
+    alias: [
+      { find: /^@shop\/sdk$/, replacement: source("./sdk/src/index.ts") },
+      { find: /^@shop\/sdk\/events$/, replacement: source("./sdk/src/events.ts") },
+    ],
+  },
   test: {
     include: [
       "services/*/src/**/*.test.ts",

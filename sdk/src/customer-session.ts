@@ -1,31 +1,104 @@
-import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { createShopClient, type ShopClient, type ShopClientOptions } from "./shop-client.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { createShopClient, createShopClientWith, type ShopClient, type ShopClientOptions } from "./shop-client.js";
 
-/** A guest's session: a client that calls as the customer, and what the session is. */
+/** A guest's session: a client that calls as the customer and keeps its token fresh. */
 export interface CustomerSession {
-  /** Every service's client, authenticated with the session token (CreateOrder, GetOrder, ListOrders). */
+  /** Every service's client, calling as the customer (CreateOrder, GetOrder, ListOrders); renews the session itself. */
   client: ShopClient;
-  /** The customer bearer token; keep it to build a client again later with `createShopClient({ credential })`. */
+  /** The current customer bearer token. */
+  readonly token: string;
+  /** Whose orders the session places and lists now. A renewal starts a new customer (see `renew`). */
+  readonly customerId: string;
+  /** When the current token stops being accepted (1 h after it was issued, by default). */
+  readonly expiresAt: Date;
+  /**
+   * Starts a new session now. The contract has no renewal call, so this is a new StartCustomerSession: a new token
+   * and a new customer id. Orders placed before stay readable with the access token CreateOrder returned.
+   */
+  renew(): Promise<void>;
+}
+
+/** A client's options without its credential (the session is the credential) or transport (it carries the session). */
+export interface CustomerSessionOptions
+  extends Omit<ShopClientOptions, "credential" | "apiKey" | "token" | "transport"> {
+  /** The guest's email, given to StartCustomerSession again at every renewal. */
+  email: string;
+  /**
+   * How long before expiry a call starts a new session instead of sending the old token, so no call leaves with a
+   * token about to lapse. Default 5 minutes, or a fifth of the session's lifetime when that is shorter.
+   */
+  renewBeforeMs?: number;
+  /** The clock renewal is decided by (milliseconds since the epoch); tests move it instead of waiting. */
+  now?: () => number;
+}
+
+interface SessionState {
   token: string;
-  /** Whose orders this session places and reads. */
   customerId: string;
-  /** When the token stops being accepted (1 h by default); start a new session after it. */
-  expiresAt: Date;
+  expiresAtMs: number;
+  renewAtMs: number;
 }
 
 /**
  * Starts a guest's session from an email (the public, rate-limited `StartCustomerSession`) and returns a client that
- * calls as that customer, so a storefront needs no API key to check out.
+ * calls as that customer, so a storefront needs no API key to check out. The client starts a new session before the
+ * current one expires, and once more if the server refuses a token as unauthenticated (the call had not run, so it is
+ * sent again with the new token).
  */
-export async function startCustomerSession(
-  options: Omit<ShopClientOptions, "credential"> & { email: string },
-): Promise<CustomerSession> {
-  const { email, ...clientOptions } = options;
-  const session = await createShopClient(clientOptions).orders.startCustomerSession({ email });
+export async function startCustomerSession(options: CustomerSessionOptions): Promise<CustomerSession> {
+  const { email, renewBeforeMs = 5 * 60_000, now = Date.now, ...clientOptions } = options;
+  const anonymous = createShopClient(clientOptions);
+
+  async function begin(): Promise<SessionState> {
+    const started = now();
+    const session = await anonymous.orders.startCustomerSession({ email });
+    const expiresAtMs = session.expireTime === undefined ? Number.NaN : timestampMs(session.expireTime);
+    const margin = Math.min(renewBeforeMs, Math.max(0, expiresAtMs - started) / 5);
+    return { token: session.token, customerId: session.customerId, expiresAtMs, renewAtMs: expiresAtMs - margin };
+  }
+
+  let current = await begin();
+  let renewing: Promise<SessionState> | undefined;
+  const renew = (): Promise<SessionState> => {
+    renewing ??= begin()
+      .then((state) => {
+        current = state;
+        return state;
+      })
+      .finally(() => {
+        renewing = undefined;
+      });
+    return renewing;
+  };
+
+  const authenticate: Interceptor = (next) => async (req) => {
+    // A session without a known expiry (no expire_time) is only renewed when the server refuses it.
+    let sent = now() >= current.renewAtMs ? await renew() : current;
+    req.header.set("authorization", `Bearer ${sent.token}`);
+    try {
+      return await next(req);
+    } catch (err) {
+      if (req.signal.aborted || ConnectError.from(err).code !== Code.Unauthenticated) throw err;
+      sent = sent === current ? await renew() : current;
+      req.header.set("authorization", `Bearer ${sent.token}`);
+      return next(req);
+    }
+  };
+
   return {
-    client: createShopClient({ ...clientOptions, credential: session.token }),
-    token: session.token,
-    customerId: session.customerId,
-    expiresAt: session.expireTime === undefined ? new Date(Number.NaN) : timestampDate(session.expireTime),
+    client: createShopClientWith(clientOptions, authenticate),
+    get token() {
+      return current.token;
+    },
+    get customerId() {
+      return current.customerId;
+    },
+    get expiresAt() {
+      return new Date(current.expiresAtMs);
+    },
+    async renew() {
+      await renew();
+    },
   };
 }

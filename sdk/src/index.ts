@@ -1,17 +1,10 @@
-// Subscribers name streams and subjects by the same wire conventions the platform publishes with.
-export type { EventContract } from "@shop/event-wire";
-export {
-  eventContract,
-  eventSubject,
-  eventSubjectFilter,
-  eventTypeHeader,
-  namespacedStream,
-  namespacedSubject,
-} from "@shop/event-wire";
-export type { CustomerSession } from "./customer-session.js";
+// The browser-safe entry: clients, sessions and money. Event subscriptions (NATS) are in `@shop/sdk/events`.
+// Errors are connect's own, re-exported so `instanceof ConnectError` matches the copy the clients throw.
+export { Code, ConnectError } from "@connectrpc/connect";
+export type { CustomerSession, CustomerSessionOptions } from "./customer-session.js";
 export { startCustomerSession } from "./customer-session.js";
-export type { EventSubscription, ReceivedEvent, SubscribeOptions } from "./event-subscription.js";
-export { isEvent, subscribeToEvents } from "./event-subscription.js";
+export { carriesIdempotencyKey, isSafeToRepeat, newIdempotencyKey } from "./idempotency-keys.js";
 export { currencyExponent, formatMoney, parseMoney } from "./money.js";
-export type { ShopClient, ShopClientOptions } from "./shop-client.js";
+export type { RetryOptions } from "./retry-interceptor.js";
+export type { ShopClient, ShopClientOptions, ShopProtocol, ShopServiceName } from "./shop-client.js";
 export { createShopClient } from "./shop-client.js";

@@ -6,7 +6,7 @@ import {
 } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { newEventMeta } from "@shop/platform";
 import { createTestEnv, openTestJetStream, type TestEnv, type TestJetStream } from "@shop/platform/testing";
-import { isEvent, type ReceivedEvent, subscribeToEvents } from "@shop/sdk";
+import { isEvent, type ReceivedEvent, subscribeToEvents } from "@shop/sdk/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let env: TestEnv;
