@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import manifest from "../package.json" with { type: "json" };
 import { describeError, exitCode } from "./cli-errors.js";
 import { registerCollections } from "./collections.js";
 import { registerCompletion } from "./completion.js";
@@ -30,7 +31,7 @@ const nouns: Array<(program: Command) => void> = [
 export function createProgram(): Command {
   const program = new Command("shop")
     .description("Shop: manage the catalog, stock and orders of a Shop platform")
-    .version("0.1.0")
+    .version(manifest.version)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   for (const register of nouns) register(program);
