@@ -9,6 +9,7 @@ COPY sdk/ sdk/
 COPY cli/ cli/
 COPY bench/package.json bench/
 COPY test/package.json test/
+COPY examples/storefront/package.json examples/storefront/
 RUN npm ci --omit=dev --no-audit --no-fund || npm ci --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production

@@ -110,12 +110,12 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.Wr
   });
 }
 
-async function waitReady(name: string, port: number, timeoutMs = 60_000): Promise<void> {
+async function waitReady(name: string, port: number, timeoutMs = 60_000, path = "/readyz"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!children.has(name)) throw new Error(`${name} exited during start; see its log lines above`);
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
+      if ((await fetch(`http://127.0.0.1:${port}${path}`)).ok) return;
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -142,8 +142,39 @@ function stopAll(code: number) {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
+/** Starts one child of the stack and waits until it answers `readyPath`; any child exiting stops them all. */
+async function launch(
+  name: string,
+  port: number,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; readyPath?: string },
+): Promise<void> {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.set(name, child);
+  prefixLines(name, child.stdout, process.stdout);
+  prefixLines(name, child.stderr, process.stderr);
+  child.on("exit", (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      process.stderr.write(`[${name}] exited (${signal ?? code}); stopping the stack\n`);
+      stopAll(1);
+    }
+  });
+  try {
+    await waitReady(name, port, 60_000, options.readyPath);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    stopAll(1);
+    await new Promise(() => undefined);
+  }
+}
+
 for (const service of services) {
-  const child = spawn(process.execPath, ["--import", "tsx", join("services", service.name, "src", "main.ts")], {
+  await launch(service.name, service.port, ["--import", "tsx", join("services", service.name, "src", "main.ts")], {
     cwd: root,
     env: {
       ...upstreams,
@@ -153,30 +184,30 @@ for (const service of services) {
       SHOP_PORT: String(service.port),
       ...ownEnv[service.name],
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  children.set(service.name, child);
-  prefixLines(service.name, child.stdout, process.stdout);
-  prefixLines(service.name, child.stderr, process.stderr);
-  child.on("exit", (code, signal) => {
-    children.delete(service.name);
-    if (!stopping) {
-      process.stderr.write(`[${service.name}] exited (${signal ?? code}); stopping the stack\n`);
-      stopAll(1);
-    }
-  });
-  try {
-    await waitReady(service.name, service.port);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    stopAll(1);
-    await new Promise(() => undefined);
-  }
 }
 
 const gateway = services.find((service) => service.name === "gateway");
+// The example storefront (examples/storefront) on Vite's dev server, calling the gateway from the browser through
+// its CORS; SHOP_STOREFRONT_PORT moves it, and SHOP_SERVICES runs it only when it names "storefront".
+const storefrontDir = join(root, "examples", "storefront");
+const storefront =
+  gateway !== undefined &&
+  existsSync(join(storefrontDir, "vite.config.ts")) &&
+  (!process.env.SHOP_SERVICES || process.env.SHOP_SERVICES.split(",").includes("storefront"))
+    ? { port: portOf("storefront", 5173) }
+    : undefined;
+if (gateway !== undefined && storefront !== undefined) {
+  const vite = join(root, "node_modules", "vite", "bin", "vite.js");
+  await launch("storefront", storefront.port, [vite, "--port", String(storefront.port), "--strictPort"], {
+    cwd: storefrontDir,
+    env: { ...process.env, VITE_SHOP_GATEWAY: `http://127.0.0.1:${gateway.port}` },
+    readyPath: "/",
+  });
+}
 process.stdout.write(`\nShop is running: ${services.map((s) => `${s.name} :${s.port}`).join(", ")}\n`);
 if (gateway) process.stdout.write(`Gateway (use this endpoint): http://127.0.0.1:${gateway.port}\n`);
+if (storefront) process.stdout.write(`Storefront (open it in a browser): http://127.0.0.1:${storefront.port}\n`);
 if (operatorKey.created)
   process.stdout.write(
     `Operator API key (shown once, kept in ${join(dataDir, "operator-key")}):\n  ${operatorKey.value}\n`,

@@ -72,18 +72,38 @@ function returnTo(returnUrl: string, intent: PaymentIntentObject, outcome: "comp
   return url.toString();
 }
 
+/**
+ * The `return_url` a storefront put on the challenge address (`…/3d_secure/3ds_…?return_url=…`), for a payment its
+ * server confirmed without one (the orders service confirms server-side, before the browser is involved). Only http(s).
+ */
+function queryReturnUrl(raw: string | null | undefined): string | null | "invalid" {
+  if (raw === null || raw === undefined || raw === "") return null;
+  try {
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.toString() : "invalid";
+  } catch {
+    return "invalid";
+  }
+}
+
+const badReturnUrl = () =>
+  page(400, "Invalid return address", `<p><code>return_url</code> must be an absolute http or https URL.</p>${note}`);
+
 const missing = () =>
   page(404, "Authentication not found", `<p>There is no pending authentication at this address.</p>${note}`);
 
 /**
  * The 3-D Secure challenge page at `next_action.redirect_to_url.url`: GET shows the payment with "Complete
  * authentication" and "Fail authentication" buttons (one form, field `outcome` = `complete` | `fail`); POST applies the
- * choice and sends the customer to the `return_url` (303), or says how it ended when there is none. Needs no API key:
- * the unguessable address is the customer's credential, as on Stripe.
+ * choice and sends the customer to the `return_url` (303), or says how it ended when there is none. The confirmation's
+ * `return_url` wins; without one, a `return_url` query parameter on the page's address is used (the form posts back to
+ * the same address, query included). Needs no API key: the unguessable address is the customer's credential, as on
+ * Stripe.
  */
 export function createChallengePage(api: StripeApi) {
   return {
-    show(challengeId: string): PageAnswer {
+    show(challengeId: string, returnUrlParam?: string | null): PageAnswer {
+      if (queryReturnUrl(returnUrlParam) === "invalid") return badReturnUrl();
       const found = api.challenge(challengeId);
       if (found?.intent === undefined) return missing();
       const { challenge, intent } = found;
@@ -106,7 +126,9 @@ export function createChallengePage(api: StripeApi) {
 ${note}`,
       );
     },
-    submit(challengeId: string, outcome: string | undefined): PageAnswer {
+    submit(challengeId: string, outcome: string | undefined, returnUrlParam?: string | null): PageAnswer {
+      const fromQuery = queryReturnUrl(returnUrlParam);
+      if (fromQuery === "invalid") return badReturnUrl();
       if (outcome !== "complete" && outcome !== "fail") {
         return page(400, "Unknown choice", `<p>Send <code>outcome=complete</code> or <code>outcome=fail</code>.</p>`);
       }
@@ -121,7 +143,7 @@ ${note}`,
           `<p>This authentication has already ended.${status}</p>${note}`,
         );
       }
-      const returnUrl = api.challenge(challengeId)?.challenge.returnUrl ?? null;
+      const returnUrl = api.challenge(challengeId)?.challenge.returnUrl ?? fromQuery;
       if (returnUrl !== null) {
         const location = returnTo(returnUrl, result.intent, outcome);
         return page(303, "Returning to the shop", `<p><a href="${escapeHtml(location)}">Continue</a></p>`, {

@@ -219,10 +219,11 @@ export function createStripeEmulator(
       if (challenge !== null && (method === "GET" || method === "POST")) {
         const body = method === "POST" ? await readBody(req, 16 * 1024) : "";
         const choice = method === "POST" ? new URLSearchParams(body).get("outcome") : null;
+        const returnUrl = url.searchParams.get("return_url");
         const answer =
           method === "GET"
-            ? challengePage.show(challenge[1] as string)
-            : challengePage.submit(challenge[1] as string, choice ?? undefined);
+            ? challengePage.show(challenge[1] as string, returnUrl)
+            : challengePage.submit(challenge[1] as string, choice ?? undefined, returnUrl);
         res.writeHead((status = answer.status), answer.headers).end(answer.html);
         return;
       }

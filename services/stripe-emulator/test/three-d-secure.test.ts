@@ -79,6 +79,27 @@ describe("3-D Secure", () => {
     expect((await emu.stripe.paymentIntents.retrieve(intent.id)).status).toBe("requires_capture");
   });
 
+  it("sends the customer back to a return_url given on the page's address when the confirmation had none", async () => {
+    const intent = await threeDSecure();
+    const back = "http://shop.test/#/order/ord_1";
+    const url = `${challengeUrl(intent)}?return_url=${encodeURIComponent(back)}`;
+    expect((await fetch(url)).status).toBe(200);
+    const answer = await choose(url, "complete");
+    expect(answer.status).toBe(303);
+    const location = new URL(answer.headers.get("location") as string);
+    expect(location.origin + location.pathname + location.hash).toBe(back);
+    expect(location.searchParams.get("redirect_status")).toBe("succeeded");
+    expect((await emu.stripe.paymentIntents.retrieve(intent.id)).status).toBe("succeeded");
+  });
+
+  it("refuses a return_url on the page's address that is not an http(s) URL, and changes nothing", async () => {
+    const intent = await threeDSecure();
+    const url = `${challengeUrl(intent)}?return_url=${encodeURIComponent("javascript:alert(1)")}`;
+    expect((await fetch(url)).status).toBe(400);
+    expect((await choose(url, "complete")).status).toBe(400);
+    expect((await emu.stripe.paymentIntents.retrieve(intent.id)).status).toBe("requires_action");
+  });
+
   it("fails: the intent needs a new payment method, with payment_intent_authentication_failure", async () => {
     const intent = await threeDSecure({ return_url: "http://shop.test/checkout/return" });
     const answer = await choose(challengeUrl(intent), "fail");
