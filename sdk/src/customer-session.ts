@@ -8,13 +8,15 @@ export interface CustomerSession {
   client: ShopClient;
   /** The current customer bearer token. */
   readonly token: string;
-  /** Whose orders the session places and lists now. A renewal starts a new customer (see `renew`). */
+  /** Whose orders the session places and lists; a renewal keeps it (see `renew`). */
   readonly customerId: string;
   /** When the current token stops being accepted (1 h after it was issued, by default). */
   readonly expiresAt: Date;
   /**
-   * Starts a new session now. The contract has no renewal call, so this is a new StartCustomerSession: a new token
-   * and a new customer id. Orders placed before stay readable with the access token CreateOrder returned.
+   * Renews the session now: StartCustomerSession called with the current token gives a new token for the same
+   * customer, so ListOrders keeps showing the orders placed before. Only when the server refuses the old token
+   * (expired, or the deployment rotated its keys) does this start a new customer; orders placed before stay readable
+   * with the access token CreateOrder returned.
    */
   renew(): Promise<void>;
 }
@@ -50,9 +52,17 @@ export async function startCustomerSession(options: CustomerSessionOptions): Pro
   const { email, renewBeforeMs = 5 * 60_000, now = Date.now, ...clientOptions } = options;
   const anonymous = createShopClient(clientOptions);
 
-  async function begin(): Promise<SessionState> {
+  /** A new session, or, given the current one while it is still valid, that session renewed for the same customer. */
+  async function begin(renewing?: SessionState): Promise<SessionState> {
     const started = now();
-    const session = await anonymous.orders.startCustomerSession({ email });
+    const valid = renewing !== undefined && !(started >= renewing.expiresAtMs);
+    const session = await anonymous.orders
+      .startCustomerSession({ email }, valid ? { headers: { authorization: `Bearer ${renewing.token}` } } : undefined)
+      .catch((err: unknown) => {
+        // The server no longer accepts the token (its keys were rotated): a new session, as a new customer.
+        if (!valid || ConnectError.from(err).code !== Code.Unauthenticated) throw err;
+        return anonymous.orders.startCustomerSession({ email });
+      });
     const expiresAtMs = session.expireTime === undefined ? Number.NaN : timestampMs(session.expireTime);
     const margin = Math.min(renewBeforeMs, Math.max(0, expiresAtMs - started) / 5);
     return { token: session.token, customerId: session.customerId, expiresAtMs, renewAtMs: expiresAtMs - margin };
@@ -61,7 +71,7 @@ export async function startCustomerSession(options: CustomerSessionOptions): Pro
   let current = await begin();
   let renewing: Promise<SessionState> | undefined;
   const renew = (): Promise<SessionState> => {
-    renewing ??= begin()
+    renewing ??= begin(current)
       .then((state) => {
         current = state;
         return state;

@@ -20,9 +20,16 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer((router) =>
     router.service(OrderService, {
-      startCustomerSession() {
+      startCustomerSession(_req, ctx) {
+        // As the orders service: a customer's valid token renews that customer's session; a bad one is refused.
+        const bearer = ctx.requestHeader.get("authorization")?.replace(/^Bearer /, "");
+        const renewing = bearer === undefined ? undefined : tokens.get(bearer);
+        if (bearer !== undefined && (refusingAll || renewing === undefined || renewing.expiresAtMs <= clock)) {
+          throw new ConnectError("the token has expired: get a new one", Code.Unauthenticated);
+        }
         issued++;
-        const session = { token: `tok-${issued}`, customerId: `cus_${issued}`, expiresAtMs: clock + sessionMs };
+        const customerId = renewing?.customerId ?? `cus_${issued}`;
+        const session = { token: `tok-${issued}`, customerId, expiresAtMs: clock + sessionMs };
         tokens.set(session.token, session);
         return { ...session, expireTime: timestampFromMs(session.expiresAtMs) };
       },
@@ -55,16 +62,19 @@ describe("customer sessions", () => {
     expect(session.expiresAt.getTime()).toBe(clock + sessionMs);
   });
 
-  it("starts a new session before the current one expires, without a refused call", async () => {
+  it("renews the session for the same customer before it expires, without a refused call", async () => {
     const session = await start();
     const first = session.token;
+    const customer = session.customerId;
     clock += sessionMs - 6 * 60_000;
     await session.client.orders.getOrder({ id: "ord_2" });
     expect(session.token).toBe(first);
     clock += 2 * 60_000;
     const order = await session.client.orders.getOrder({ id: "ord_3" });
     expect(session.token).not.toBe(first);
-    expect(order.customerId).toBe(session.customerId);
+    expect(session.customerId).toBe(customer);
+    expect(order.customerId).toBe(customer);
+    expect(server.callsOf("StartCustomerSession")[1]?.authorization).toBe(`Bearer ${first}`);
     expect(server.callsOf("GetOrder")).toHaveLength(2);
     expect(session.expiresAt.getTime()).toBe(clock + sessionMs);
   });
@@ -79,13 +89,20 @@ describe("customer sessions", () => {
     );
   });
 
-  it("starts a new session once when the server refuses the token, and sends the refused call again", async () => {
+  it("starts a new customer's session once when the server refuses the token, and sends the refused call again", async () => {
     const session = await start();
+    const customer = session.customerId;
     tokens.clear();
     const order = await session.client.orders.getOrder({ id: "ord_4" });
     expect(order.customerId).toBe(session.customerId);
+    expect(session.customerId).not.toBe(customer);
     expect(server.callsOf("GetOrder")).toHaveLength(2);
-    expect(server.callsOf("StartCustomerSession")).toHaveLength(2);
+    // The renewal with the refused token is refused too; then a session without one.
+    expect(server.callsOf("StartCustomerSession").map((call) => call.authorization ?? "")).toEqual([
+      "",
+      expect.stringMatching(/^Bearer /),
+      "",
+    ]);
   });
 
   it("passes the refusal on when the new session is refused too", async () => {

@@ -66,8 +66,12 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
     create(OrderSchema, { ...order, accessToken: orderAccessToken(order.id, deps.tokenKeys) });
 
   return {
-    async startCustomerSession() {
-      const customerId = `cus_${crypto.randomUUID().replaceAll("-", "")}`;
+    async startCustomerSession(_req, ctx) {
+      // Called with a customer's own (unexpired) token it renews that session: same customer, new token, so orders
+      // placed before stay theirs. Anyone else starts a new customer.
+      const principal = principalOf(ctx);
+      const customerId =
+        principal.role === Role.CUSTOMER ? principal.subject : `cus_${crypto.randomUUID().replaceAll("-", "")}`;
       const token = await deps.tokens.issue(
         { role: Role.CUSTOMER, subject: customerId },
         { ttlSeconds: deps.sessionSeconds },

@@ -162,6 +162,19 @@ describe("who may read an order", () => {
     expect((await stranger.orders.listOrders({})).orders).toEqual([]);
   });
 
+  it("renews a session called with its own token for the same customer, who keeps their orders", async () => {
+    const owner = await h.customer("renewing@example.com");
+    const placed = await owner.orders.createOrder(order({ email: "renewing@example.com" }));
+    const renewed = await h.client(owner.token).startCustomerSession({ email: "renewing@example.com" });
+    expect(renewed.customerId).toBe(owner.customerId);
+    expect(renewed.token).not.toBe(owner.token);
+    expect((await h.client(renewed.token).listOrders({})).orders.map((o) => o.id)).toEqual([placed.id]);
+    // Without a token (or with another customer's), a session is a new customer's.
+    const fresh = await h.client().startCustomerSession({ email: "renewing@example.com" });
+    expect(fresh.customerId).not.toBe(owner.customerId);
+    expect((await h.client(fresh.token).listOrders({})).orders).toEqual([]);
+  });
+
   it("needs a session or key to place an order", async () => {
     expect(await codeOf(h.client().createOrder(order()))).toBe(Code.Unauthenticated);
   });

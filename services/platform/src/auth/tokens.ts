@@ -113,14 +113,18 @@ export function createTokens(keys: TokenKeySet, options: TokenOptions = {}): Tok
         throw new RangeError(`a token lives between 1 and ${maxTtlSeconds} seconds, not ${ttlSeconds}`);
       }
       const issuedAt = Math.floor(now() / 1000);
-      return new SignJWT({ role: roleName(principal.role) })
-        .setProtectedHeader({ alg: algorithm, kid: keys.signing.kid, typ: "JWT" })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setSubject(principal.subject)
-        .setIssuedAt(issuedAt)
-        .setExpirationTime(issuedAt + ttlSeconds)
-        .sign(await cryptoKeyOf(keys.signing));
+      return (
+        new SignJWT({ role: roleName(principal.role) })
+          .setProtectedHeader({ alg: algorithm, kid: keys.signing.kid, typ: "JWT" })
+          .setIssuer(issuer)
+          .setAudience(audience)
+          .setSubject(principal.subject)
+          // A token id: every token is distinct, also two issued for one subject in the same second.
+          .setJti(crypto.randomUUID())
+          .setIssuedAt(issuedAt)
+          .setExpirationTime(issuedAt + ttlSeconds)
+          .sign(await cryptoKeyOf(keys.signing))
+      );
     },
 
     async verify(token) {

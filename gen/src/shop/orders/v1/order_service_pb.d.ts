@@ -427,6 +427,7 @@ export declare const RecoverOrdersResponseSchema: GenMessage<RecoverOrdersRespon
 export declare const OrderService: GenService<{
   /**
    * Starts a guest's session from an email: a short-lived customer token for CreateOrder, GetOrder and ListOrders.
+   * Called with a customer's current, unexpired token, it renews that session: a new token for the same customer id.
    * Rate limited by the gateway like every anonymous call.
    *
    * @generated from rpc shop.orders.v1.OrderService.StartCustomerSession
