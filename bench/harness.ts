@@ -169,8 +169,8 @@ export function report(result: BenchReport): void {
 }
 
 /**
- * Measures baseline and subject in alternating rounds and pools each side's rounds, so a burst of load from elsewhere
- * on the machine lands on both sides instead of deciding the ratio. Throughput is pooled ops over pooled time;
+ * Measures baseline and subject in alternating rounds, in alternating order, and pools each side's rounds, so a burst
+ * of load from elsewhere on the machine lands on both sides instead of deciding the ratio. Throughput is pooled ops over pooled time;
  * p50 and p99 are the medians of the rounds'.
  */
 export async function compareInterleaved(
@@ -181,8 +181,16 @@ export async function compareInterleaved(
 ): Promise<Comparison> {
   const sides: { baseline: Measurement[]; subject: Measurement[] } = { baseline: [], subject: [] };
   for (let round = 0; round < rounds; round++) {
-    sides.baseline.push(await measure(round === 0 ? baseline : { ...baseline, warmupMs: 200 }));
-    sides.subject.push(await measure(round === 0 ? subject : { ...subject, warmupMs: 200 }));
+    const warm = (options: MeasureOptions) => (round === 0 ? options : { ...options, warmupMs: 200 });
+    // The order alternates (baseline first, then subject first, …): whichever side runs second inherits the first's
+    // garbage and warmed caches, and that must not always be the same side.
+    if (round % 2 === 0) {
+      sides.baseline.push(await measure(warm(baseline)));
+      sides.subject.push(await measure(warm(subject)));
+    } else {
+      sides.subject.push(await measure(warm(subject)));
+      sides.baseline.push(await measure(warm(baseline)));
+    }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const pool = (runs: Measurement[], label: string): Measurement => {

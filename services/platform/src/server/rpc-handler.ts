@@ -10,7 +10,7 @@ import {
   createContextValues,
   type Interceptor,
 } from "@connectrpc/connect";
-import { readAllBytes, type UniversalHandler, type UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import {
   compressionBrotli,
@@ -100,24 +100,66 @@ function wireFormat(contentType: string): { binary: boolean; enveloped: boolean 
 }
 
 /**
- * Reads a binary request body whole (it is one message: the contract has no client streams) and checks it decodes
- * before connect-es parses it: connect-es reports undecodable binary as Internal, but a malformed request is the
- * caller's fault. Resolves to the body to hand connect-es (the bytes read, as a one-chunk stream), or to a stream that
- * fails with the refusal, so connect-es answers it in the caller's protocol.
+ * Reads a request body whole (it is one message: the contract has no client streams) straight from the Node stream,
+ * cheaper than connect-es's async iteration of it, and never more than `maxBytes` (a larger declared length is refused
+ * before anything is read).
+ */
+function readBody(req: AnyRequest, maxBytes: number): Promise<Uint8Array> {
+  const header = req.headers["content-length"];
+  const declared = header === undefined || !/^\d{1,15}$/.test(header) ? undefined : Number(header);
+  if (declared !== undefined && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    req.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        settled = true;
+        reject(tooLarge(maxBytes));
+      } else chunks.push(chunk);
+    });
+    req.once("end", () => {
+      if (settled) return;
+      settled = true;
+      if (declared !== undefined && size !== declared) {
+        reject(new ConnectError(`protocol error: promised ${declared} bytes, received ${size}`, Code.InvalidArgument));
+      } else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    req.once("close", () => {
+      if (settled) return;
+      settled = true;
+      reject(new ConnectError("the caller went away before sending the whole request", Code.Canceled));
+    });
+    req.once("error", (err: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(ConnectError.from(err, Code.Canceled));
+    });
+  });
+}
+
+function tooLarge(maxBytes: number): ConnectError {
+  return new ConnectError(`request body is larger than ${maxBytes} bytes`, Code.ResourceExhausted);
+}
+
+/**
+ * The request body to hand connect-es: the bytes read, as a one-chunk stream. A binary one is checked to decode first:
+ * connect-es reports undecodable binary as Internal, but a malformed request is the caller's fault. A refusal becomes a
+ * stream that fails with it, so connect-es answers it in the caller's protocol.
  */
 async function checkedBody(
+  req: AnyRequest,
   uReq: UniversalServerRequest,
   method: DescMethod,
-  enveloped: boolean,
+  format: { binary: boolean; enveloped: boolean },
   maxBytes: number,
 ): Promise<UniversalServerRequest["body"]> {
   try {
-    const bytes = await readAllBytes(
-      uReq.body as AsyncIterable<Uint8Array>,
-      maxBytes,
-      uReq.header.get("content-length"),
-    );
-    if (!enveloped) {
+    const bytes = await readBody(req, maxBytes);
+    if (!format.binary) return new OneChunk(bytes);
+    if (!format.enveloped) {
       const encoding = uReq.header.get("content-encoding");
       const plain = encoding && encoding !== "identity" ? await decompress(encoding, bytes, maxBytes) : bytes;
       if (plain !== undefined && plain.byteLength > 0) assertDecodes(method, plain);
@@ -200,12 +242,17 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
       clampDeadline(request.header, options.maxTimeoutMs) === undefined
         ? request
         : { ...request, contextValues: createContextValues().set(callerDeadlineKey, true) };
-    const { binary, enveloped } = wireFormat(uReq.header.get("content-type") ?? "");
-    // JSON needs no check: connect-es already reports undecodable JSON as InvalidArgument.
+    // JSON needs no decoding check: connect-es already reports undecodable JSON as InvalidArgument.
     const checked =
-      req.method === "GET" || !binary
+      req.method === "GET"
         ? Promise.resolve(uReq)
-        : checkedBody(uReq, handler.method, enveloped, options.maxRequestBytes).then((body) => ({ ...uReq, body }));
+        : checkedBody(
+            req,
+            uReq,
+            handler.method,
+            wireFormat(uReq.header.get("content-type") ?? ""),
+            options.maxRequestBytes,
+          ).then((body) => ({ ...uReq, body }));
     checked
       .then(handler)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
