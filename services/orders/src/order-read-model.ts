@@ -27,6 +27,8 @@ export interface OrderReadModel {
   caughtUp: Promise<void>;
   /** The order as of its latest event. */
   get(orderId: string): Promise<StoredOrder | undefined>;
+  /** Whether the model has applied an event of the order yet (from memory; another replica may know more). */
+  has(orderId: string): boolean;
   /**
    * A page of orders, newest first (creation time, then id). The token is an opaque cursor after the last order of
    * the previous page, bound to the filter: orders placed in between do not shift later pages. A token that is not
@@ -72,6 +74,7 @@ export async function startOrderReadModel(options: {
       if (known !== undefined && known.lastSequence >= last) return known;
       return options.store.load(orderId);
     },
+    has: (orderId) => orders.has(orderId),
     list(filter, pageSize, pageToken) {
       const state = filter.state ?? OrderState.UNSPECIFIED;
       const matching = [...orders.values()]

@@ -88,10 +88,20 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
       if (customerId === "") throw new InvalidInputError("customer_id", "name the customer the order is for");
       const orderId = orderIdFor(principal.subject, req.requestId);
       await deps.ready;
-      // A retry of a request already placed returns that order; it is never placed (nor charged) twice.
-      const existing = await readModel.get(orderId);
+      // A retry of a request already placed returns that order; it is never placed (nor charged) twice. The model
+      // answers from memory for orders it knows; one it does not know yet (placed a moment ago, or on another
+      // replica) loses the OrderPlaced append below and is answered from its subject.
+      const existing = readModel.has(orderId) ? await readModel.get(orderId) : undefined;
       if (existing !== undefined) return withAccessToken(existing.order);
-      const priced = priceLines(req.lines, deps.prices.lookup);
+      let priced: ReturnType<typeof priceLines>;
+      try {
+        priced = priceLines(req.lines, deps.prices.lookup);
+      } catch (err) {
+        // A retry of an order placed while its product was still on sale returns that order, not a refusal.
+        const placedBefore = await readModel.get(orderId);
+        if (placedBefore !== undefined) return withAccessToken(placedBefore.order);
+        throw err;
+      }
       const placed = create(OrderSchema, {
         id: orderId,
         customerId,
