@@ -10,7 +10,7 @@ import { type Order, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.
 import { InvalidInputError, NotFoundError, newEventMeta, PreconditionError } from "@shop/platform";
 import { cancelRefundRequestIdOf, orderEventId, paymentKeys, restockRequestIdOf } from "./domain/order-ids.js";
 import { refundableMinor } from "./domain/order-state.js";
-import { cancelPayment, OrderCursor, releaseStock, type SagaPorts } from "./order-saga.js";
+import { OrderCursor, releaseStock, type SagaPorts } from "./order-saga.js";
 import { isOrderConflict } from "./store/order-event-store.js";
 
 // Cancel, refund and fulfil after checkout. Each reads the order from its subject, decides from its state, does the
@@ -77,8 +77,9 @@ async function refund(
   amount: Pick<Money, "currencyCode" | "amountMinor">,
   reason: string,
   requestId: string,
+  paymentIntentId = cursor.order.paymentIntentId,
 ): Promise<void> {
-  const { id, paymentIntentId } = cursor.order;
+  const { id } = cursor.order;
   const money = create(MoneySchema, amount);
   const { refundId } = await ports.payments.refund(id, paymentIntentId, money, paymentKeys.refund(id, requestId));
   await cursor.append(
@@ -113,9 +114,10 @@ export function cancelOrder(ports: SagaPorts, orderId: string, reason: string): 
     }
     if (state === OrderState.PENDING || state === OrderState.AWAITING_PAYMENT) {
       await releaseStock(ports, cursor, reason).catch(ignoreNotFound);
-      if ((await cancelPayment(ports, cursor)) === "succeeded") {
-        // The customer paid (3-D Secure completed) while the order was being cancelled, before its webhook arrived:
-        // the order stays cancelled and the whole payment goes back.
+      const intentId = await checkoutIntentId(ports, cursor.order);
+      if (intentId !== "" && (await ports.payments.cancel(cursor.order.id, intentId)) === "succeeded") {
+        // The customer paid (3-D Secure completed, or a checkout still running confirmed the card) while the order
+        // was being cancelled: the order stays cancelled and the whole payment goes back.
         const total = cursor.order.total?.amountMinor ?? 0n;
         await refund(
           ports,
@@ -123,6 +125,7 @@ export function cancelOrder(ports: SagaPorts, orderId: string, reason: string): 
           { currencyCode: currencyOf(cursor.order), amountMinor: total },
           reason,
           cancelRefundRequestIdOf(cursor.order.id),
+          intentId,
         );
       }
     } else if (paidStates.includes(state)) {
@@ -134,6 +137,18 @@ export function cancelOrder(ports: SagaPorts, orderId: string, reason: string): 
     await markCancelled(cursor, reason);
     return cursor.order;
   });
+}
+
+/**
+ * The order's PaymentIntent, also while its checkout has not recorded one yet (it records it only after confirming):
+ * created with the checkout's own idempotency key, Stripe answers with the checkout's intent, or creates the one the
+ * checkout will then get back, already cancelled, so it can never charge a cancelled order.
+ */
+async function checkoutIntentId(ports: SagaPorts, order: Order): Promise<string> {
+  if (order.paymentIntentId !== "") return order.paymentIntentId;
+  const amount = order.total ?? order.subtotal;
+  if (amount === undefined) return "";
+  return (await ports.payments.createIntent(order.id, amount)).intentId;
 }
 
 /** A hold that was never made (checkout had not reserved yet) or is already gone is nothing to release. */

@@ -33,6 +33,8 @@ export interface Orders extends ShopService {
   readModel: OrderReadModel;
   /** Drives orders left between checkout steps to a final state (timer + RecoverOrders). */
   recovery: OrderRecovery;
+  /** The saga's connections (order stream, inventory, payments): tests stage a checkout interrupted halfway. */
+  ports: SagaPorts;
   /** Where the order emails land (a folder or an SMTP host). */
   mailOutbox: MailOutbox;
 }
@@ -140,5 +142,5 @@ export async function createOrders(
     },
     ready,
   );
-  return { ...service, prices, readModel, recovery, mailOutbox };
+  return { ...service, prices, readModel, recovery, mailOutbox, ports };
 }

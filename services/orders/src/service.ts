@@ -7,7 +7,7 @@ import { OrderService } from "@shop/contracts/shop/orders/v1/order_service_pb.js
 import { InvalidInputError, type Principal, principalKey, type TokenIssuer, type TokenKeySet } from "@shop/platform";
 import type { CatalogPrices } from "./domain/catalog-prices.js";
 import { isOrderAccessToken, orderAccessToken } from "./domain/order-access.js";
-import { orderIdFor } from "./domain/order-ids.js";
+import { orderIdFor, reservationIdOf } from "./domain/order-ids.js";
 import { priceLines } from "./domain/pricing.js";
 import { hasLinesOf, sellerView } from "./domain/seller-view.js";
 import { cancelOrder, fulfillOrder, refundOrder } from "./order-operations.js";
@@ -119,6 +119,13 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
         // Another call with the same request id, or the webhook, advanced the order first: answer with where it is.
         const current = await ports.store.load(orderId);
         if (current === undefined) throw err;
+        if (current.order.state === OrderState.CANCELLED) {
+          // Cancelled while this checkout ran: a hold it made after the cancel released holds is let go now, not
+          // left to run out (nothing to release is fine).
+          await ports.inventory
+            .release({ reservationId: reservationIdOf(orderId), reason: "order cancelled during checkout" })
+            .catch(() => undefined);
+        }
         return withAccessToken(current.order);
       }
     },

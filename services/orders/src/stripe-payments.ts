@@ -63,6 +63,11 @@ export function createStripePayments(stripe: Stripe): Payments {
         return { status: "failed", message: intent.last_payment_error?.message ?? `the payment is ${intent.status}` };
       } catch (err) {
         if (isStripeError(err, "StripeCardError")) return { status: "failed", message: (err as Error).message };
+        // The order was cancelled while its checkout ran, which cancelled this intent first.
+        if (isStripeError(err, "StripeInvalidRequestError")) {
+          const intent = await stripe.paymentIntents.retrieve(intentId);
+          if (intent.status === "canceled") return { status: "failed", message: "The order was cancelled." };
+        }
         throw err;
       }
     },

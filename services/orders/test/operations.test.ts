@@ -1,9 +1,15 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
+import type { Money } from "@shop/contracts/shop/common/v1/money_pb.js";
+import { OrderPlacedSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
+import { OrderSchema, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { CreateOrderRequestSchema } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
+import { newEventMeta } from "@shop/platform";
 import { codeOf, errorOf } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderIdFor } from "../src/domain/order-ids.js";
+import { priceLines } from "../src/domain/pricing.js";
+import { runCheckout, type SagaPorts } from "../src/order-saga.js";
 import { type CheckoutHarness, startCheckoutHarness } from "./support/checkout-harness.js";
 
 type CreateOrderInit = MessageInitShape<typeof CreateOrderRequestSchema>;
@@ -114,6 +120,59 @@ describe("cancelling an order", () => {
     expect(third.refunds[0]?.refundId).toMatch(/^re_/);
     expect(await h.stock(sku)).toMatchObject({ onHand: 10n, reserved: 0n });
     expect((await h.payments()).refunds.created - before.refunds.created).toBe(1);
+  });
+
+  it("refunds a card a checkout still running had charged, and its confirm finds the intent cancelled", async () => {
+    // A checkout stopped right after the card was charged, before it recorded the payment (the order is PENDING and
+    // names no intent): what a customer cancelling at that moment, or a checkout process that died there, leaves.
+    const sku = await stockedSku();
+    const customer = await h.customer();
+    const requestId = `interrupted-${Date.now()}`;
+    const { lines, subtotal } = priceLines([{ sku, quantity: 2n }] as never, h.orders.prices.lookup);
+    const placed = create(OrderSchema, {
+      id: orderIdFor(customer.customerId, requestId),
+      customerId: customer.customerId,
+      email: "guest@example.com",
+      lines,
+      subtotal,
+      total: subtotal,
+      state: OrderState.PENDING,
+    });
+    const stopAfterCharge: SagaPorts = {
+      ...h.orders.ports,
+      afterStep: (step) => {
+        if (step === "intent-confirmed") throw new Error("checkout interrupted after the charge");
+      },
+    };
+    await expect(runCheckout(stopAfterCharge, placed, requestId, "pm_card_visa")).rejects.toThrow(/interrupted/);
+    expect((await customer.orders.getOrder({ id: placed.id })).state).toBe(OrderState.PENDING);
+    const before = await h.payments();
+
+    const cancelled = await customer.orders.cancelOrder({ id: placed.id, reason: "Ordered twice." });
+    expect(cancelled.state).toBe(OrderState.CANCELLED);
+    expect(cancelled.refunded).toMatchObject({ currencyCode: "EUR", amountMinor: 2500n });
+    expect((await h.payments()).refunds.created - before.refunds.created).toBe(1);
+    expect(await h.stock(sku)).toMatchObject({ onHand: 10n, reserved: 0n });
+
+    // A checkout cancelled before it charged gets its intent back cancelled and charges nothing.
+    const late = create(OrderSchema, { ...placed, id: orderIdFor(customer.customerId, `${requestId}-late`) });
+    await h.orders.ports.store.append(
+      create(OrderPlacedSchema, {
+        meta: newEventMeta(late.id, 1n, { eventId: `${late.id}:v1` }),
+        order: late,
+        requestId: `${requestId}-late`,
+      }),
+      0,
+    );
+    await customer.orders.cancelOrder({ id: late.id });
+    const charges = (await h.payments()).charges.succeeded;
+    const outcome = await h.orders.ports.payments.confirm(
+      late.id,
+      (await h.orders.ports.payments.createIntent(late.id, subtotal as Money)).intentId,
+      "pm_card_visa",
+    );
+    expect(outcome).toEqual({ status: "failed", message: "The order was cancelled." });
+    expect((await h.payments()).charges.succeeded).toBe(charges);
   });
 
   it("refuses to cancel a shipped order and says to ask for a refund", async () => {
