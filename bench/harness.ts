@@ -192,28 +192,27 @@ export async function compareInterleaved(
       sides.baseline.push(await measure(warm(baseline)));
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  const pool = (runs: Measurement[], label: string): Measurement => {
-    const ops = runs.reduce((sum, run) => sum + run.ops, 0);
-    const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
-    const cpuSeconds = runs.reduce(
-      (sum, run) => sum + (run.opsPerCpuSecond > 0 ? run.ops / run.opsPerCpuSecond : 0),
-      0,
-    );
-    return {
-      label,
-      ops,
-      seconds,
-      opsPerSecond: ops / seconds,
-      opsPerCpuSecond: cpuSeconds > 0 ? ops / cpuSeconds : 0,
-      p50Ms: median(runs.map((run) => run.p50Ms)),
-      p99Ms: median(runs.map((run) => run.p99Ms)),
-      errors: runs.reduce((sum, run) => sum + run.errors, 0),
-    };
-  };
   return {
     name,
-    baseline: pool(sides.baseline, baseline.label),
-    subject: pool(sides.subject, subject.label),
+    baseline: poolRuns(sides.baseline, baseline.label),
+    subject: poolRuns(sides.subject, subject.label),
+  };
+}
+
+/** Several rounds of one side as one measurement: pooled ops over pooled time (and CPU); p50 and p99 the medians. */
+export function poolRuns(runs: Measurement[], label: string): Measurement {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const ops = runs.reduce((sum, run) => sum + run.ops, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  const cpuSeconds = runs.reduce((sum, run) => sum + (run.opsPerCpuSecond > 0 ? run.ops / run.opsPerCpuSecond : 0), 0);
+  return {
+    label,
+    ops,
+    seconds,
+    opsPerSecond: ops / seconds,
+    opsPerCpuSecond: cpuSeconds > 0 ? ops / cpuSeconds : 0,
+    p50Ms: median(runs.map((run) => run.p50Ms)),
+    p99Ms: median(runs.map((run) => run.p99Ms)),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
   };
 }

@@ -120,19 +120,20 @@ function readBody(req: AnyRequest, maxBytes: number): Promise<Uint8Array> {
         reject(tooLarge(maxBytes));
       } else chunks.push(chunk);
     });
-    req.once("end", () => {
+    // `on`, not `once`: each fires at most once per request, and a once-wrapper per listener per call is waste.
+    req.on("end", () => {
       if (settled) return;
       settled = true;
       if (declared !== undefined && size !== declared) {
         reject(new ConnectError(`protocol error: promised ${declared} bytes, received ${size}`, Code.InvalidArgument));
       } else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     });
-    req.once("close", () => {
+    req.on("close", () => {
       if (settled) return;
       settled = true;
       reject(new ConnectError("the caller went away before sending the whole request", Code.Canceled));
     });
-    req.once("error", (err: Error) => {
+    req.on("error", (err: Error) => {
       if (settled) return;
       settled = true;
       reject(ConnectError.from(err, Code.Canceled));
