@@ -7,7 +7,6 @@
 // The stack is the orders suite's (`startCheckoutHarness` of @shop/orders/internal), all in this process; the
 // gateway, and so its rate limits, is not in this path.
 
-import { Code, ConnectError } from "@connectrpc/connect";
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
 import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { type CheckoutHarness, orderIdFor, reservationIdOf, startCheckoutHarness } from "@shop/orders/internal";
@@ -93,7 +92,7 @@ export default async function ordersBench(): Promise<void> {
   ];
   const paymentsAfter = await h.payments();
   const [orderLevel, directLevel] = await Promise.all([h.stock(orderSku), h.stock(directSku)]);
-  const race = await runRace(h, run);
+  const race = await runRace(h);
 
   report({
     benchmark: "orders",
@@ -116,45 +115,17 @@ export default async function ordersBench(): Promise<void> {
   await h.stop();
 }
 
-/**
- * The race of issue 9: 500 concurrent CreateOrder calls for 1 unit each of a SKU with 50 in stock, spread over two
- * replicas of the orders service; how long until every caller has its answer.
- */
-async function runRace(h: CheckoutHarness, run: string) {
+/** The race of issue 9 on its own SKU (see `CheckoutHarness.race`), with what it left in stock and charged. */
+async function runRace(h: CheckoutHarness) {
   const sku = "BENCH-RACE-1";
   await h.addProduct(sku, priceMinor);
   await h.setStock(sku, 50n);
-  const replica = await h.startReplica();
-  const { token } = await h.customer(`race-${run}@example.com`);
-  const replicas = [h.client(token), replica.client(token)];
   const before = await h.payments();
-  const started = performance.now();
-  const outcomes = await Promise.all(
-    Array.from({ length: 500 }, async (_, i) => {
-      try {
-        const order = await replicas[i % 2]?.createOrder({
-          requestId: `race-${run}-${i}`,
-          email: `race-${run}@example.com`,
-          lines: [{ sku, quantity: 1n }],
-          shippingAddress: { name: "Ada", line1: "1 Main St", city: "Paris", countryCode: "FR" },
-          paymentMethod: "pm_card_visa",
-        });
-        return order?.state === OrderState.PAID ? "paid" : `state ${order?.state}`;
-      } catch (err) {
-        const error = ConnectError.from(err);
-        return error.code === Code.ResourceExhausted && error.rawMessage.includes("out of stock")
-          ? "out of stock"
-          : Code[error.code];
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const counts: Record<string, number> = {};
-  for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
+  const { outcomes, seconds } = await h.race(sku, 500);
   const after = await h.payments();
   return {
     seconds,
-    outcomes: counts,
+    outcomes,
     left: (await h.stock(sku)).onHand,
     charged: after.charges.succeeded - before.charges.succeeded,
   };

@@ -97,7 +97,11 @@ async function reserveStock(ports: SagaPorts, cursor: OrderCursor): Promise<void
   await cursor.append(create(StockReservedSchema, { meta: cursor.meta(), orderId: cursor.order.id, reservationId }));
   ports.afterStep?.("stock-reserved");
 }
-export async function releaseStock(ports: SagaPorts, cursor: OrderCursor, reason: string): Promise<void> {
+export async function releaseStock(
+  ports: SagaPorts,
+  cursor: Pick<OrderCursor, "order">,
+  reason: string,
+): Promise<void> {
   await ports.inventory.release({ reservationId: reservationIdOf(cursor.order.id), reason: reason.slice(0, 256) });
 }
 

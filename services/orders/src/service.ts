@@ -7,13 +7,13 @@ import { OrderService } from "@shop/contracts/shop/orders/v1/order_service_pb.js
 import { InvalidInputError, type Principal, principalKey, type TokenIssuer, type TokenKeySet } from "@shop/platform";
 import type { CatalogPrices } from "./domain/catalog-prices.js";
 import { isOrderAccessToken, orderAccessToken } from "./domain/order-access.js";
-import { orderIdFor, reservationIdOf } from "./domain/order-ids.js";
+import { orderIdFor } from "./domain/order-ids.js";
 import { priceLines } from "./domain/pricing.js";
 import { hasLinesOf, sellerView } from "./domain/seller-view.js";
 import { cancelOrder, fulfillOrder, refundOrder } from "./order-operations.js";
 import type { OrderReadModel } from "./order-read-model.js";
 import type { OrderRecovery } from "./order-recovery.js";
-import { runCheckout, type SagaPorts } from "./order-saga.js";
+import { releaseStock, runCheckout, type SagaPorts } from "./order-saga.js";
 import { isOrderConflict } from "./store/order-event-store.js";
 
 export interface OrderServiceDeps {
@@ -122,9 +122,7 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
         if (current.order.state === OrderState.CANCELLED) {
           // Cancelled while this checkout ran: a hold it made after the cancel released holds is let go now, not
           // left to run out (nothing to release is fine).
-          await ports.inventory
-            .release({ reservationId: reservationIdOf(orderId), reason: "order cancelled during checkout" })
-            .catch(() => undefined);
+          await releaseStock(ports, current, "order cancelled during checkout").catch(() => undefined);
         }
         return withAccessToken(current.order);
       }

@@ -70,13 +70,7 @@ describe("checkout", () => {
     expect(placed.state).toBe(OrderState.AWAITING_PAYMENT);
     expect(placed.paymentNextActionUrl).toMatch(/^http/);
     expect((await h.stock("TEE-1")).reserved).toBe(2n);
-    const challenge = await fetch(placed.paymentNextActionUrl, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "outcome=complete",
-      redirect: "manual",
-    });
-    expect(challenge.status).toBeLessThan(400);
+    await h.completeThreeDSecure(placed.paymentNextActionUrl);
     await waitFor(async () => (await orders.getOrder({ id: placed.id })).state === OrderState.PAID, 10_000, "paid");
     expect(await h.stock("TEE-1")).toMatchObject({ reserved: 0n, onHand: 3n });
   });

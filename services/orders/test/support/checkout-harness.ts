@@ -2,9 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import type { Client } from "@connectrpc/connect";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
+import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { OrderService } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
 import { ProductCreatedSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { ProductSchema, ProductStatus } from "@shop/contracts/shop/products/v1/product_pb.js";
@@ -72,6 +73,14 @@ export interface CheckoutHarness {
   ordersEnv: Record<string, string>;
   /** Another orders instance on the same namespace and inventory (a second replica); stopped by `stop`. */
   startReplica(): Promise<{ orders: Orders; client(credential?: string): Client<typeof OrderService> }>;
+  /** Completes the emulator's 3-D Secure challenge at an order's `payment_next_action_url`, as the customer would. */
+  completeThreeDSecure(nextActionUrl: string): Promise<void>;
+  /**
+   * The race of issue 9: `buyers` concurrent CreateOrder calls for 1 unit each of `sku`, alternating between this
+   * instance and a second replica, one customer session. Resolves once every caller has its answer: how many got each
+   * outcome ("paid", "out of stock", or the code otherwise) and how long that took.
+   */
+  race(sku: string, buyers: number): Promise<{ outcomes: Record<string, number>; seconds: number }>;
   stop(): Promise<void>;
 }
 
@@ -139,7 +148,7 @@ export async function startCheckoutHarness(options: CheckoutHarnessOptions = {})
     return (await response.json()) as T;
   };
 
-  return {
+  const harness: CheckoutHarness = {
     env,
     jetstream,
     orders,
@@ -195,6 +204,46 @@ export async function startCheckoutHarness(options: CheckoutHarnessOptions = {})
       replicas.push(replica);
       return { orders: replica, client: (credential?: string) => clientFor(OrderService, url, { credential }) };
     },
+    async completeThreeDSecure(nextActionUrl) {
+      const answer = await fetch(nextActionUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "outcome=complete",
+        redirect: "manual",
+      });
+      if (answer.status >= 400) throw new Error(`the challenge page answered ${answer.status}`);
+    },
+    async race(sku, buyers) {
+      const replica = await harness.startReplica();
+      const { token } = await harness.customer(`racer-${sku}@example.com`);
+      const clients = [client(token), replica.client(token)];
+      const run = Date.now();
+      const started = performance.now();
+      const answers = await Promise.all(
+        Array.from({ length: buyers }, async (_, i) => {
+          try {
+            const order = await clients[i % 2]?.createOrder({
+              requestId: `race-${sku}-${run}-${i}`,
+              email: `racer-${sku}@example.com`,
+              lines: [{ sku, quantity: 1n }],
+              shippingAddress: { name: "Ada", line1: "1 Main St", city: "Paris", countryCode: "FR" },
+              paymentMethod: "pm_card_visa",
+            });
+            return order?.state === OrderState.PAID ? "paid" : `state ${order?.state}`;
+          } catch (err) {
+            const error = ConnectError.from(err);
+            if (error.code === Code.ResourceExhausted && error.rawMessage.includes(`${sku} is out of stock`)) {
+              return "out of stock";
+            }
+            return `${Code[error.code]}: ${error.rawMessage}`;
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const outcomes: Record<string, number> = {};
+      for (const answer of answers) outcomes[answer] = (outcomes[answer] ?? 0) + 1;
+      return { outcomes, seconds };
+    },
     async stop() {
       for (const replica of replicas) await replica.stop();
       await orders.stop();
@@ -205,4 +254,5 @@ export async function startCheckoutHarness(options: CheckoutHarnessOptions = {})
       await rm(mailOutboxDir, { recursive: true, force: true });
     },
   };
+  return harness;
 }
