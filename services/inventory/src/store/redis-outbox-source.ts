@@ -71,17 +71,18 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
     async claim(limit): Promise<OutboxBatch | undefined> {
       const deleting = published;
       published = [];
-      const claimed = (await run(
-        "outboxClaim",
-        [keys.outboxLease, keys.outbox, keys.ready],
-        [token, leaseMs, limit, ...deleting],
-      ).catch((err: unknown) => {
-        published = [...deleting, ...published];
-        throw err;
-      })) as [StreamEntries, string] | null;
+      let claimed: [StreamEntries, string] | null | undefined;
+      try {
+        claimed = (await run(
+          "outboxClaim",
+          [keys.outboxLease, keys.outbox, keys.ready],
+          [token, leaseMs, limit, ...deleting],
+        )) as [StreamEntries, string] | null;
+      } finally {
+        // The script failed, or another relay holds the lease: nothing was deleted, so the ids wait for our next claim.
+        if (claimed == null) published = [...deleting, ...published];
+      }
       lockedOut = claimed === null;
-      // Another relay holds the lease: the script deleted nothing, so the ids wait for the next claim of ours.
-      if (claimed === null) published = [...deleting, ...published];
       if (claimed === null || claimed[0].length === 0) return undefined;
       const [entries, epoch] = claimed;
       const ids: string[] = [];
