@@ -11,13 +11,9 @@ type Sample = ReturnType<Durations["labels"]>;
 /** Per method, worked out on its first call: its name in logs and metrics, and a labelled sample per outcome. */
 interface MethodStats {
   name: string;
+  /** Failures, by code; created on a method's first failure with that code. */
   samples: Map<string, Sample>;
   ok: Sample;
-}
-
-/** The code the caller will see: domain errors by their mapping, anything unexpected as internal. */
-function codeName(err: unknown): string {
-  return err === undefined ? "ok" : Code[toConnectError(err, "").error.code].toLowerCase();
 }
 
 /** Takes one sample and, for failures (or at debug level), writes one log line. */
@@ -34,7 +30,9 @@ function record(
     stats.ok.observe(seconds);
     if (!logger.isLevelEnabled("debug")) return;
   }
-  const code = codeName(err);
+  // What the caller will see: domain errors by their mapping, anything unexpected as internal.
+  const refusal = err === undefined ? undefined : toConnectError(err, "").error;
+  const code = refusal === undefined ? "ok" : Code[refusal.code].toLowerCase();
   if (err !== undefined) {
     let sample = stats.samples.get(code);
     if (sample === undefined) {
@@ -50,7 +48,7 @@ function record(
       code,
       ms: Math.round(seconds * 1000),
       caller: req.contextValues.get(principalKey).subject || undefined,
-      error: err === undefined ? undefined : toConnectError(err, "").error.rawMessage,
+      error: refusal?.rawMessage,
     },
     "rpc",
   );
@@ -68,7 +66,7 @@ export function observeInterceptor(logger: Logger, durations: Durations): Interc
     if (stats === undefined) {
       const name = `${method.parent.typeName}/${method.name}`;
       const ok = durations.labels({ method: name, code: "ok" });
-      stats = { name, ok, samples: new Map([["ok", ok]]) };
+      stats = { name, ok, samples: new Map() };
       byMethod.set(method, stats);
     }
     return stats;
