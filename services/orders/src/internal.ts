@@ -3,7 +3,7 @@
 // The orders suite's stack (this service with a real inventory and the Stripe emulator, in-process), so bench/ and
 // test/e2e start checkouts the same way the suite does instead of reaching into services/orders/test by path.
 export type { CheckoutHarness, CheckoutHarnessOptions, PaymentStats } from "../test/support/checkout-harness.js";
-export { startCheckoutHarness } from "../test/support/checkout-harness.js";
+export { checkoutRequest, startCheckoutHarness } from "../test/support/checkout-harness.js";
 export type { CatalogEntry, CatalogPrices } from "./domain/catalog-prices.js";
 export { isOrderAccessToken, orderAccessToken } from "./domain/order-access.js";
 export type { OrderEmail, OrderEmailFacts, OrderEmailKind } from "./domain/order-email.js";

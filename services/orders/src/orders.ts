@@ -55,7 +55,7 @@ export async function createOrders(
   // Throws a ConfigError when SHOP_SERVICE_KEY is missing, so the start stops before serving.
   const inventory = createClient(InventoryService, platform.serviceTransport(config.SHOP_UPSTREAM_INVENTORY));
   const stripe = createStripeClient(config.SHOP_STRIPE_SECRET_KEY, config.SHOP_STRIPE_API_URL);
-  const store = createOrderEventStore({ js, jsm, events: platform.events, namespace });
+  const store = createOrderEventStore({ jsm, events: platform.events, namespace });
   const ports: SagaPorts = {
     store,
     inventory,
@@ -70,7 +70,13 @@ export async function createOrders(
     overrides.mailOutbox ??
     (config.SHOP_SMTP_URL === ""
       ? await createFileMailOutbox(config.SHOP_MAIL_OUTBOX_DIR)
-      : await createSmtpMailOutbox({ smtpUrl: config.SHOP_SMTP_URL, js, namespace, logger }));
+      : await createSmtpMailOutbox({
+          smtpUrl: config.SHOP_SMTP_URL,
+          js,
+          namespace,
+          logger,
+          replicas: config.SHOP_NATS_STREAM_REPLICAS,
+        }));
   logger.info({ mailOutbox: mailOutbox.where }, "order emails go to this outbox");
   const notifications = await startOrderNotifications({
     js,
@@ -87,7 +93,13 @@ export async function createOrders(
     readModel,
     lookup: createStripeIntentLookup(stripe),
     // A claim outlives any one order's recovery (a few calls); the claim of a worker that died lapses after it.
-    claims: await openRecoveryClaims({ js, namespace, ttlMs: 60_000, owner: `orders-${process.pid}` }),
+    claims: await openRecoveryClaims({
+      js,
+      namespace,
+      ttlMs: 60_000,
+      owner: `orders-${process.pid}`,
+      replicas: config.SHOP_NATS_STREAM_REPLICAS,
+    }),
     logger,
     recoverAfterMs: config.SHOP_ORDERS_RECOVERY_AFTER_S * 1000,
     intervalMs: config.SHOP_ORDERS_RECOVERY_INTERVAL_S * 1000,

@@ -84,3 +84,34 @@ describe("credentials configuration", () => {
     ]);
   });
 });
+
+describe("NATS configuration", () => {
+  it("takes every node of a cluster in SHOP_NATS_URL and the streams' replicas", () => {
+    const config = loadConfig(platformConfigSpec, {
+      SHOP_TOKEN_KEYS: tokenKeys,
+      SHOP_NATS_URL: "nats://n1:4222, nats://n2:4222,tls://n3:4222",
+      SHOP_NATS_STREAM_REPLICAS: "3",
+    });
+    expect(config.SHOP_NATS_URL).toEqual(["nats://n1:4222", "nats://n2:4222", "tls://n3:4222"]);
+    expect(config.SHOP_NATS_STREAM_REPLICAS).toBe(3);
+    const defaults = loadConfig(platformConfigSpec, { SHOP_TOKEN_KEYS: tokenKeys });
+    expect(defaults.SHOP_NATS_URL).toEqual(["nats://127.0.0.1:4222"]);
+    expect(defaults.SHOP_NATS_STREAM_REPLICAS).toBe(1);
+  });
+
+  it("names the bad entry of the list and a replica count out of range", () => {
+    expect(
+      problemsOf({
+        SHOP_TOKEN_KEYS: tokenKeys,
+        SHOP_NATS_URL: "nats://n1:4222,http://n2:8222",
+        SHOP_NATS_STREAM_REPLICAS: "7",
+      }),
+    ).toEqual([
+      "SHOP_NATS_URL=http://n2:8222 must use nats: or tls:",
+      "SHOP_NATS_STREAM_REPLICAS=7 must be an integer between 1 and 5",
+    ]);
+    expect(problemsOf({ SHOP_TOKEN_KEYS: tokenKeys, SHOP_NATS_URL: "nats://n1:4222,,nats://n2:4222" })).toEqual([
+      "SHOP_NATS_URL=nats://n1:4222,,nats://n2:4222 has an empty entry: separate URLs by single commas",
+    ]);
+  });
+});

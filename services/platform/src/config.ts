@@ -67,6 +67,19 @@ export function url(fallback: string | undefined, protocols: string[]): EnvReade
   };
 }
 
+/**
+ * A comma-separated list of URLs with one of the given protocols, e.g. the nodes of a NATS cluster; each entry is
+ * checked as `url` checks one.
+ */
+export function urlList(fallback: string, protocols: string[]): EnvReader<string[]> {
+  return (raw, name, env) => {
+    const value = raw === undefined || raw.trim() === "" ? fallback : raw;
+    const entries = value.split(",").map((entry) => entry.trim());
+    if (entries.includes("")) throw new Error(`${name}=${value} has an empty entry: separate URLs by single commas`);
+    return entries.map((entry) => url(undefined, protocols)(entry, name, env));
+  };
+}
+
 /** One of a fixed set of words. */
 export function oneOf<const T extends string>(fallback: T, allowed: readonly T[]): EnvReader<T> {
   return (raw, name) => {
@@ -156,7 +169,13 @@ export const platformConfigSpec = {
   SHOP_PORT: int(0, 0, 65535),
   SHOP_HOST: str("127.0.0.1"),
   SHOP_LOG_LEVEL: oneOf("info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const),
-  SHOP_NATS_URL: url("nats://127.0.0.1:4222", ["nats:", "tls:"]),
+  /** NATS servers, comma-separated: every node of a cluster, so the connection fails over when one dies. */
+  SHOP_NATS_URL: urlList("nats://127.0.0.1:4222", ["nats:", "tls:"]),
+  /**
+   * Copies of each stream the services create (JetStream `num_replicas`); 3 on a 3-node cluster. Raises the count of an
+   * existing stream but never lowers it, so a service started without it cannot shrink a cluster's streams.
+   */
+  SHOP_NATS_STREAM_REPLICAS: int(1, 1, 5),
   /** Prefix of every stream, subject and consumer name; isolates test runs and tenants on one NATS. */
   SHOP_NAMESPACE: str(""),
   /** Development machine: a missing SHOP_TOKEN_KEYS becomes a random key of this process. Never in production. */

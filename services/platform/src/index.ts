@@ -47,6 +47,8 @@ export { metaOf, newEventMeta } from "./events/event-meta.js";
 export type { EventPublisher, PublishOptions } from "./events/event-publisher.js";
 export { createEventPublisher } from "./events/event-publisher.js";
 export { eventSubject, eventSubjectFilter, namespacedStream, namespacedSubject } from "./events/event-subjects.js";
+export type { StreamTail, StreamTailOptions } from "./events/stream-tail.js";
+export { tailStream } from "./events/stream-tail.js";
 export type { StreamSpec } from "./events/streams.js";
 export { contractStreams, deadLetterStream, ensureStreams } from "./events/streams.js";
 export type { AppliedVersions } from "./events/version-gate.js";

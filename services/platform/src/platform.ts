@@ -51,14 +51,25 @@ export async function createPlatform(
   const nats = await connect({
     servers: config.SHOP_NATS_URL,
     name: `shop-${service}`,
+    // A service outlives any one NATS node: it keeps trying every known server (the configured ones and those the
+    // cluster announces) instead of giving up after ten attempts each.
     maxReconnectAttempts: -1,
+    reconnectTimeWait: 1_000,
+    // A node that vanishes without closing its sockets (host lost, network cut) is noticed after three missed pings
+    // (~45 s) instead of the default two minutes each.
+    pingInterval: 15_000,
+    maxPingOut: 3,
     // Async traces build two Error objects (stack captured) per request, so per JetStream publish: a third of an outbox
     // relay's CPU. A timeout then names the operation without the stack of the call that started it.
     noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nats);
   const js = jetstream(nats);
-  await ensureStreams(jsm, options.streams ?? contractStreams(config.SHOP_NAMESPACE));
+  await ensureStreams(jsm, options.streams ?? contractStreams(config.SHOP_NAMESPACE), {
+    replicas: config.SHOP_NATS_STREAM_REPLICAS,
+    logger,
+  });
+  void logConnectionChanges(nats, logger);
   const apiKeys = new ApiKeyRegistry();
   for (const record of config.SHOP_STATIC_API_KEYS) apiKeys.put(record);
   const tokens = createTokens(config.SHOP_TOKEN_KEYS);
@@ -112,4 +123,12 @@ export async function createPlatform(
         },
       ),
   };
+}
+
+/** Says when the connection to NATS is lost and to which server it came back, so a failover shows in the logs. */
+async function logConnectionChanges(nats: NatsConnection, logger: Logger): Promise<void> {
+  for await (const status of nats.status()) {
+    if (status.type === "disconnect") logger.warn({ server: status.server }, "NATS connection lost; reconnecting");
+    else if (status.type === "reconnect") logger.info({ server: status.server }, "NATS connection restored");
+  }
 }

@@ -154,8 +154,13 @@ export async function createSmtpMailOutbox(options: {
   js: JetStreamClient;
   namespace: string;
   logger: Logger;
+  /** Copies of the claims bucket in a NATS cluster when it is created (SHOP_NATS_STREAM_REPLICAS). Default 1. */
+  replicas?: number;
 }): Promise<MailOutbox> {
-  const kv = await new Kvm(options.js).create(sentMailBucket(options.namespace), { history: 1 });
+  const kv = await new Kvm(options.js).create(sentMailBucket(options.namespace), {
+    history: 1,
+    replicas: options.replicas ?? 1,
+  });
   const host = new URL(options.smtpUrl).host;
   return createClaimedMailOutbox({
     kv,

@@ -1,5 +1,5 @@
 import { create, type DescMessage } from "@bufbuild/protobuf";
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, MsgRequest } from "@nats-io/jetstream";
 import { OrderPaidSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
 import type { Order } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import {
@@ -46,12 +46,11 @@ const schemaByType = new Map<string, DescMessage>(orderEventSchemas.map((schema)
 const wrongLastSequence = 10071;
 
 export function createOrderEventStore(options: {
-  js: JetStreamClient;
   jsm: JetStreamManager;
   events: EventPublisher;
   namespace: string;
 }): OrderEventStore {
-  const { js, jsm, events, namespace } = options;
+  const { jsm, events, namespace } = options;
   const stream = namespacedStream(namespace, eventContract(OrderPaidSchema).stream);
   const subjectOf = (orderId: string) => eventSubject(OrderPaidSchema, create(OrderPaidSchema, { orderId }), namespace);
 
@@ -85,23 +84,20 @@ export function createOrderEventStore(options: {
     async load(orderId) {
       const last = await lastSequence(orderId);
       if (last === 0) return undefined;
-      const consumer = await js.consumers.get(stream, {
-        // One subject as a string: NATS 2.9 takes a single filter_subject only.
-        filter_subjects: subjectOf(orderId),
-        deliver_policy: DeliverPolicy.All,
-      });
-      const messages = await consumer.consume({ max_messages: 64 });
+      // One stream-message read per event, answered by the stream's leader: no consumer to create, so nothing is
+      // left waiting on a node that died (an ephemeral consumer placed there hangs until it times out).
+      const subject = subjectOf(orderId);
       let order: Order | undefined;
+      let seq = 1;
       let lastSequenceRead = 0;
-      try {
-        for await (const msg of messages) {
-          const schema = schemaByType.get(msg.headers?.get(eventTypeHeader) ?? "");
-          if (schema !== undefined) order = applyOrderEvent(order, decodeEvent(schema, msg.data) as OrderEvent);
-          lastSequenceRead = msg.seq;
-          if (msg.seq >= last) break;
-        }
-      } finally {
-        await messages.close();
+      while (lastSequenceRead < last) {
+        // `next_by_subj` (NATS ≥ 2.9): the subject's first message at or after `seq`; nats.js types only seq and last.
+        const msg = await jsm.streams.getMessage(stream, { next_by_subj: subject, seq } as unknown as MsgRequest);
+        if (msg === null) break;
+        const schema = schemaByType.get(msg.header?.get(eventTypeHeader) ?? "");
+        if (schema !== undefined) order = applyOrderEvent(order, decodeEvent(schema, msg.data) as OrderEvent);
+        lastSequenceRead = msg.seq;
+        seq = msg.seq + 1;
       }
       return order === undefined ? undefined : { order, lastSequence: lastSequenceRead };
     },

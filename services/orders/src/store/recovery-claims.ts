@@ -21,9 +21,15 @@ export async function openRecoveryClaims(options: {
   namespace: string;
   ttlMs: number;
   owner: string;
+  /** Copies of the bucket in a NATS cluster when it is created (SHOP_NATS_STREAM_REPLICAS). Default 1. */
+  replicas?: number;
 }): Promise<RecoveryClaims> {
   const bucket = options.namespace ? `${options.namespace}_order_recovery_claims` : "order_recovery_claims";
-  const kv: KV = await new Kvm(options.js).create(bucket, { ttl: options.ttlMs, history: 1 });
+  const kv: KV = await new Kvm(options.js).create(bucket, {
+    ttl: options.ttlMs,
+    history: 1,
+    replicas: options.replicas ?? 1,
+  });
   return {
     async claim(orderId) {
       try {

@@ -1,5 +1,5 @@
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "@shop/platform";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import { type Logger, tailStream } from "@shop/platform";
 
 /** A read of a stream from its first message, then on as messages arrive. */
 export interface StreamFollower {
@@ -22,33 +22,27 @@ export async function followStream(options: {
 }): Promise<StreamFollower> {
   const { js, jsm, stream, logger } = options;
   const end = (await jsm.streams.info(stream)).state.last_seq;
-  const consumer = await js.consumers.get(stream, {
-    deliver_policy: DeliverPolicy.All,
-    filter_subjects: options.filterSubject,
-  });
   let reached!: () => void;
   const caughtUp = new Promise<void>((resolve) => {
     reached = resolve;
   });
-  const messages = await consumer.consume({ max_messages: 512 });
-  // Nothing matched before the end: the filtered part of the stream may be empty even when the stream is not.
-  const initialPending = (await consumer.info(true).catch(() => undefined))?.num_pending;
-  if (end === 0 || initialPending === 0) reached();
-  const loop = (async () => {
-    for await (const msg of messages) {
+  // A cluster node dying with the consumer on it does not stop the read model: the tail recreates the consumer.
+  const tail = await tailStream({
+    js,
+    stream,
+    filterSubject: options.filterSubject,
+    maxMessages: 512,
+    logger,
+    onMessage(msg) {
       try {
         options.onMessage(msg);
       } catch (err) {
         logger.warn({ err, stream, seq: msg.seq }, "event skipped by the read model");
       }
       if (msg.seq >= end || msg.info.pending === 0) reached();
-    }
-  })();
-  return {
-    caughtUp,
-    async stop() {
-      await messages.close();
-      await loop.catch(() => undefined);
     },
-  };
+  });
+  // Nothing matched before the end: the filtered part of the stream may be empty even when the stream is not.
+  if (end === 0 || tail.pendingAtStart === 0) reached();
+  return { caughtUp, stop: () => tail.stop() };
 }

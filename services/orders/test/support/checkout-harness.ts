@@ -6,7 +6,11 @@ import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { InventoryService } from "@shop/contracts/shop/inventory/v1/inventory_service_pb.js";
 import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
-import { OrderService } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
+import {
+  type CreateOrderRequest,
+  CreateOrderRequestSchema,
+  OrderService,
+} from "@shop/contracts/shop/orders/v1/order_service_pb.js";
 import { ProductCreatedSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { ProductSchema, ProductStatus } from "@shop/contracts/shop/products/v1/product_pb.js";
 import { createInventory, type Inventory, loadInventoryConfig } from "@shop/inventory";
@@ -18,6 +22,7 @@ import {
   freePort,
   openTestJetStream,
   type TestEnv,
+  type TestEnvOptions,
   type TestJetStream,
   type TestKeys,
   waitFor,
@@ -94,10 +99,23 @@ export interface CheckoutHarnessOptions {
   webhooks?: boolean;
   /** Extra inventory variables, e.g. SHOP_REDIS_URL of a redis-server the test owns. Default none. */
   inventoryEnv?: Record<string, string>;
+  /** What the test environment is made with, e.g. a NATS cluster the test owns. Default the shared servers. */
+  testEnv?: TestEnvOptions;
+}
+
+/** A card checkout of one unit of `sku` to a Paris address, paid with the test card: what most suites place. */
+export function checkoutRequest(requestId: string, sku: string, email = "guest@example.com"): CreateOrderRequest {
+  return create(CreateOrderRequestSchema, {
+    requestId,
+    email,
+    lines: [{ sku, quantity: 1n }],
+    shippingAddress: { name: "Ada", line1: "1 Main St", city: "Paris", countryCode: "FR" },
+    paymentMethod: "pm_card_visa",
+  });
 }
 
 export async function startCheckoutHarness(options: CheckoutHarnessOptions = {}): Promise<CheckoutHarness> {
-  const env = await createTestEnv();
+  const env = await createTestEnv(options.testEnv);
   const jetstream = await openTestJetStream(env);
   const silent = () => createLogger("test", process.env.SHOP_LOG_LEVEL ?? "silent");
 
@@ -222,13 +240,9 @@ export async function startCheckoutHarness(options: CheckoutHarnessOptions = {})
       const answers = await Promise.all(
         Array.from({ length: buyers }, async (_, i) => {
           try {
-            const order = await clients[i % 2]?.createOrder({
-              requestId: `race-${sku}-${run}-${i}`,
-              email: `racer-${sku}@example.com`,
-              lines: [{ sku, quantity: 1n }],
-              shippingAddress: { name: "Ada", line1: "1 Main St", city: "Paris", countryCode: "FR" },
-              paymentMethod: "pm_card_visa",
-            });
+            const order = await clients[i % 2]?.createOrder(
+              checkoutRequest(`race-${sku}-${run}-${i}`, sku, `racer-${sku}@example.com`),
+            );
             return order?.state === OrderState.PAID ? "paid" : `state ${order?.state}`;
           } catch (err) {
             const error = ConnectError.from(err);

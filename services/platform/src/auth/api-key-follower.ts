@@ -1,8 +1,9 @@
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { ApiKeyCreatedSchema, ApiKeyRevokedSchema } from "@shop/contracts/shop/identity/v1/events_pb.js";
 import { eventContract } from "../contract.js";
 import { decodeEvent, eventTypeHeader } from "../events/event-codec.js";
 import { namespacedStream } from "../events/event-subjects.js";
+import { tailStream } from "../events/stream-tail.js";
 import type { Logger } from "../logger.js";
 import type { ApiKeyRegistry } from "./api-keys.js";
 
@@ -20,15 +21,17 @@ export async function followApiKeys(options: {
 }): Promise<{ stop(): Promise<void> }> {
   const stream = namespacedStream(options.namespace, eventContract(ApiKeyCreatedSchema).stream);
   const { state } = await options.jsm.streams.info(stream);
-  const consumer = await options.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-  const messages = await consumer.consume();
   let resolveCaughtUp: () => void = () => undefined;
   const caughtUp = new Promise<void>((resolve) => {
     resolveCaughtUp = resolve;
   });
   if (state.last_seq === 0) resolveCaughtUp();
-  const loop = (async () => {
-    for await (const msg of messages) {
+  // Read on through the loss of the cluster node holding the consumer: a revoked key must stop working everywhere.
+  const tail = await tailStream({
+    js: options.js,
+    stream,
+    logger: options.logger,
+    onMessage(msg) {
       const type = msg.headers?.get(eventTypeHeader);
       try {
         if (type === ApiKeyCreatedSchema.typeName) {
@@ -41,13 +44,8 @@ export async function followApiKeys(options: {
         options.logger.error({ err, seq: msg.seq }, "unreadable identity event skipped");
       }
       if (msg.seq >= state.last_seq) resolveCaughtUp();
-    }
-  })();
-  await caughtUp;
-  return {
-    async stop() {
-      await messages.close();
-      await loop.catch(() => undefined);
     },
-  };
+  });
+  await caughtUp;
+  return { stop: () => tail.stop() };
 }

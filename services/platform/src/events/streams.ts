@@ -8,6 +8,7 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { allEventContracts } from "../contract.js";
+import type { Logger } from "../logger.js";
 import { eventSubjectFilter, namespacedStream, namespacedSubject } from "./event-subjects.js";
 
 /** Dead letters of every consumer land here, on `shop.deadletter.<consumer>`. */
@@ -56,8 +57,23 @@ export function contractStreams(
   return specs;
 }
 
+export interface EnsureStreamsOptions {
+  /**
+   * Copies of each stream in a cluster (`num_replicas`, SHOP_NATS_STREAM_REPLICAS). A new stream gets this many; an
+   * existing one is raised to it but never lowered, so replicas started with different values do not scale the
+   * streams up and down in turn. Default: 1 for a new stream, and an existing one keeps its count.
+   */
+  replicas?: number;
+  /** Told when a stream keeps more copies than asked for. */
+  logger?: Logger;
+}
+
 /** Creates or updates the streams; safe to run from every replica at every start. */
-export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[]): Promise<void> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  specs: StreamSpec[],
+  options: EnsureStreamsOptions = {},
+): Promise<void> {
   for (const spec of specs) {
     const config: Partial<StreamConfig> & { name: string } = {
       name: spec.name,
@@ -70,10 +86,23 @@ export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[]):
     try {
       const info = await jsm.streams.info(spec.name);
       const subjects = new Set([...(info.config.subjects ?? []), ...spec.subjects]);
-      await jsm.streams.update(spec.name, { ...info.config, ...config, subjects: [...subjects] });
+      const current = info.config.num_replicas || 1;
+      const replicas = Math.max(current, options.replicas ?? current);
+      if (options.replicas !== undefined && current > options.replicas) {
+        options.logger?.info(
+          { stream: spec.name, replicas: current, asked: options.replicas },
+          "stream keeps more replicas than SHOP_NATS_STREAM_REPLICAS asks for (lower them with `nats stream edit`)",
+        );
+      }
+      await jsm.streams.update(spec.name, {
+        ...info.config,
+        ...config,
+        subjects: [...subjects],
+        num_replicas: replicas,
+      });
     } catch (err) {
       if (!(err instanceof JetStreamApiError) || !/not found/i.test(err.message)) throw err;
-      await jsm.streams.add(config);
+      await jsm.streams.add({ ...config, num_replicas: options.replicas ?? 1 });
     }
   }
 }

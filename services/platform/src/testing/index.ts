@@ -1,14 +1,14 @@
 export { codeOf, errorOf, waitFor } from "./call-outcomes.js";
 export { grpcJsClient } from "./grpc-js-client.js";
-export type { OwnServer } from "./own-servers.js";
-export { freePort, startOwnNats, startOwnRedis } from "./own-servers.js";
+export type { OwnNatsCluster, OwnServer } from "./own-servers.js";
+export { freePort, startOwnNats, startOwnNatsCluster, startOwnRedis } from "./own-servers.js";
 export type { RawOutcome } from "./raw-calls.js";
 export { envelope, rawCall } from "./raw-calls.js";
 export type { TestServers } from "./server-locator.js";
 export { locateTestServers } from "./server-locator.js";
 export type { ProtocolName } from "./test-clients.js";
 export { allProtocols, bearer, clientFor, transportFor } from "./test-clients.js";
-export type { TestEnv } from "./test-env.js";
+export type { TestEnv, TestEnvOptions } from "./test-env.js";
 export { cleanupNamespace, createTestEnv } from "./test-env.js";
 export type { TestJetStream } from "./test-jetstream.js";
 export { openTestJetStream } from "./test-jetstream.js";

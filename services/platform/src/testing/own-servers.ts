@@ -1,9 +1,11 @@
 // Servers a fault-injection test owns and may kill: never the shared ones.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -96,4 +98,104 @@ export async function startOwnNats(): Promise<OwnServer> {
   );
   await server.start();
   return server;
+}
+
+/** A JetStream cluster of `nats-server` processes owned by one test, e.g. to kill a node in the middle of a load. */
+export interface OwnNatsCluster {
+  /** Client URLs of the nodes, in node order (SHOP_NATS_URL joins them with commas). */
+  urls: string[];
+  /** Server names of the nodes, in node order: what JetStream reports as a stream's leader and replicas. */
+  names: string[];
+  /** HTTP monitoring endpoints of the nodes, in node order (`/connz` lists who is connected to a node). */
+  monitorUrls: string[];
+  /** The nodes themselves, e.g. to start a killed one again on its port and store. */
+  nodes: OwnServer[];
+  /** Kills node `index` at once (SIGKILL: no shutdown, no lame-duck mode). */
+  kill(index: number): Promise<void>;
+  /** Kills every node and removes their stores. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `size` nats-servers with JetStream on free ports, routed to each other as one cluster, each with its own store
+ * directory and a unique server name (JetStream clustering requires both). Resolves once the cluster has a meta
+ * leader and every node takes part, proven by creating (and deleting) a stream with `size` replicas.
+ */
+export async function startOwnNatsCluster(
+  size = 3,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<OwnNatsCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "shop-nats-cluster-"));
+  const clusterName = `shop-test-${dir.slice(-6).toLowerCase()}`;
+  const ports: Array<{ client: number; route: number; monitor: number }> = [];
+  for (let i = 0; i < size; i++) {
+    ports.push({ client: await freePort(), route: await freePort(), monitor: await freePort() });
+  }
+  const names = ports.map((_, i) => `${clusterName}-n${i + 1}`);
+  const nodes = ports.map(({ client, route, monitor }, i) => {
+    const store = join(dir, names[i] as string);
+    mkdirSync(store);
+    const routes = ports.filter((_, j) => j !== i).map((other) => `nats://127.0.0.1:${other.route}`);
+    return ownServer(client, `nats://127.0.0.1:${client}`, "/usr/sbin/nats-server", [
+      ...["-a", "127.0.0.1", "-p", String(client), "-m", String(monitor), "-n", names[i] as string],
+      ...["-js", "-sd", store],
+      ...["--cluster_name", clusterName, "--cluster", `nats://127.0.0.1:${route}`, "--routes", routes.join(",")],
+    ]);
+  });
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.dispose()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(nodes.map((node) => node.start()));
+    await waitForJetStreamCluster(
+      nodes.map((node) => node.url),
+      size,
+      options.readyTimeoutMs ?? 30_000,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    urls: nodes.map((node) => node.url),
+    names,
+    monitorUrls: ports.map(({ monitor }) => `http://127.0.0.1:${monitor}`),
+    nodes,
+    kill: async (index) => {
+      const node = nodes[index];
+      if (node === undefined) throw new Error(`the cluster has no node ${index}`);
+      await node.kill();
+    },
+    stop,
+  };
+}
+
+/** Until a stream with `replicas` copies can be made: only then has JetStream a meta leader and every peer. */
+async function waitForJetStreamCluster(servers: string[], replicas: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 2_000, checkAPI: false });
+    const probe = `CLUSTER_PROBE_${process.pid}`;
+    for (;;) {
+      try {
+        await jsm.streams.add({
+          name: probe,
+          subjects: [`_probe.${probe}`],
+          num_replicas: replicas,
+          storage: StorageType.Memory,
+        });
+        await jsm.streams.delete(probe);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new Error(`no JetStream cluster of ${replicas} after ${timeoutMs} ms: ${(err as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }

@@ -15,15 +15,29 @@ export interface TestEnv extends TestServers {
   schema: string;
   /** Redis keys of this test start with it, e.g. "t3f9a1c:". */
   redisPrefix: string;
+  /** Copies of each stream the services make (SHOP_NATS_STREAM_REPLICAS): 1 unless the test runs its own cluster. */
+  natsStreamReplicas: number;
   /** Environment variables a service started for this test reads. */
   serviceEnv: Record<string, string>;
   /** Drops the schema, deletes the streams and Redis keys. */
   cleanup(): Promise<void>;
 }
 
+/** What a test changes about its environment. */
+export interface TestEnvOptions {
+  /**
+   * NATS servers the test owns instead of the shared one, e.g. every node of `startOwnNatsCluster`, and the replicas
+   * its streams get. Default: the shared server, streams at 1 replica.
+   */
+  nats?: { urls: string[]; streamReplicas?: number };
+}
+
 /** Gives a test file isolated resources on the running servers; call `cleanup` in afterAll. */
-export async function createTestEnv(): Promise<TestEnv> {
-  const servers = await locateTestServers();
+export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
+  const located = await locateTestServers();
+  // As SHOP_NATS_URL lists them: comma-separated.
+  const servers = options.nats ? { ...located, natsUrl: options.nats.urls.join(",") } : located;
+  const natsStreamReplicas = options.nats?.streamReplicas ?? 1;
   const namespace = `t${randomBytes(4).toString("hex")}`;
   const schema = namespace;
 
@@ -40,9 +54,11 @@ export async function createTestEnv(): Promise<TestEnv> {
     schema,
     postgresSchemaUrl: schemaUrl.toString(),
     redisPrefix: `${namespace}:`,
+    natsStreamReplicas,
     serviceEnv: {
       SHOP_NAMESPACE: namespace,
       SHOP_NATS_URL: servers.natsUrl,
+      SHOP_NATS_STREAM_REPLICAS: String(natsStreamReplicas),
       SHOP_DATABASE_URL: schemaUrl.toString(),
       SHOP_REDIS_URL: servers.redisUrl,
       SHOP_REDIS_PREFIX: `${namespace}:`,
@@ -60,7 +76,7 @@ export async function cleanupNamespace(servers: TestServers, namespace: string):
   await client.query(`drop schema if exists "${namespace}" cascade`);
   await client.end();
 
-  const nc = await connect({ servers: servers.natsUrl });
+  const nc = await connect({ servers: servers.natsUrl.split(",") });
   const jsm = await jetstreamManager(nc);
   for await (const name of jsm.streams.names()) {
     if (name.startsWith(`${namespace}_`) || name.startsWith(`KV_${namespace}`)) await jsm.streams.delete(name);

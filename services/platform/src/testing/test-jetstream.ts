@@ -13,11 +13,16 @@ export interface TestJetStream {
   close(): Promise<void>;
 }
 
-/** A NATS connection for a test, with the contract's streams provisioned in the test's namespace. */
-export async function openTestJetStream(env: Pick<TestEnv, "natsUrl" | "namespace">): Promise<TestJetStream> {
-  const nats = await connect({ servers: env.natsUrl });
+/**
+ * A NATS connection for a test, with the contract's streams provisioned in the test's namespace (at the env's
+ * replicas, as its services make them).
+ */
+export async function openTestJetStream(
+  env: Pick<TestEnv, "natsUrl" | "namespace"> & Partial<Pick<TestEnv, "natsStreamReplicas">>,
+): Promise<TestJetStream> {
+  const nats = await connect({ servers: env.natsUrl.split(",") });
   const js = jetstream(nats);
   const jsm = await jetstreamManager(nats);
-  await ensureStreams(jsm, contractStreams(env.namespace));
+  await ensureStreams(jsm, contractStreams(env.namespace), { replicas: env.natsStreamReplicas });
   return { nats, js, jsm, events: createEventPublisher(js, env.namespace), close: () => nats.close() };
 }
