@@ -28,14 +28,19 @@ export const searchConfigSpec = {
   /** Alias customers' searches read; index versions are named `<alias>-<version>`. Prefixed by SHOP_NAMESPACE. */
   SHOP_OPENSEARCH_INDEX: indexName("shop-catalog"),
   /**
-   * Durable consumer name prefix. Each replica keeps its own read model, so each needs its own name; the default
-   * (the host name) suits one replica per host.
+   * Durable consumer name prefix (default `search-<host name>`). Each replica keeps its own read model, so each
+   * process adds a random suffix: replicas started with the same value never share a durable.
    */
   SHOP_SEARCH_CONSUMER: consumerName(
     `search-${hostname()
       .replace(/[^A-Za-z0-9_-]/g, "-")
       .slice(0, 40)}`,
   ),
+  /**
+   * OpenSearch backend: how long the index writer lease lasts unrenewed. One replica holds it and writes the shared
+   * index; when it dies another takes over after at most this long (at once when it stops cleanly).
+   */
+  SHOP_SEARCH_WRITER_LEASE_S: int(15, 2, 600),
   /** Where the catalog is snapshotted so a restart replays only newer events; empty = replay everything. */
   SHOP_SEARCH_SNAPSHOT_DIR: str(""),
   SHOP_SEARCH_SNAPSHOT_INTERVAL_S: int(300, 5, 86_400),

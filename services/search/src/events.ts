@@ -42,15 +42,15 @@ export interface CatalogConsumersOptions {
   jsm: JetStreamManager;
   namespace: string;
   logger: Logger;
-  /** Durable name prefix, one per replica: every replica keeps its own copy of the catalog. */
+  /** Durable name prefix, one per process: every replica keeps its own copy of the catalog. */
   consumerName: string;
   apply(event: CatalogEvent, position: EventPosition): void;
 }
 
 /**
- * Durable consumers that apply live events from now on. The read model is rebuilt from the streams (or a snapshot)
- * at every start, so a durable left by the previous run is deleted and recreated at the stream's end: the replay
- * covers everything before it, and an overlap is harmless because events apply by aggregate version.
+ * Durable consumers that apply live events from now on, created at the stream's end: the read model is rebuilt from
+ * the streams (or a snapshot) at every start, so the replay covers everything before it, and an overlap is harmless
+ * because events apply by aggregate version. A durable of the same name is deleted first (it can only be stale).
  */
 export async function startCatalogConsumers(options: CatalogConsumersOptions): Promise<EventConsumer[]> {
   const { js, jsm, namespace, logger, consumerName } = options;
@@ -76,7 +76,7 @@ export async function startCatalogConsumers(options: CatalogConsumersOptions): P
         ),
       }),
     );
-    // Durables are named per replica (host name by default): one whose replica is gone for good removes itself.
+    // Durables are named per process, so each restart leaves the previous one behind: it removes itself once idle.
     await jsm.consumers
       .update(stream, durable, { inactive_threshold: nanos(abandonedConsumerMs) })
       .catch((err: unknown) => logger.warn({ err, durable }, "could not set the consumer's inactive threshold"));

@@ -5,14 +5,18 @@ import {
   ReindexProgressSchema,
   type SearchService,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import type { CatalogEventSource, CatalogReadModel, RebuildProgress } from "./catalog-read-model.js";
+import type { CatalogReadModel, RebuildProgress } from "./catalog-read-model.js";
+import type { Reindex } from "./reindex-forwarding.js";
 
-/** The Connect implementation: every read goes to the read model; Reindex streams the rebuild's progress. */
+/**
+ * The Connect implementation: every read goes to the read model; Reindex streams the progress of a rebuild, run here
+ * or, when another replica writes the shared index, by that replica.
+ */
 export function createSearchServiceImpl(deps: {
   readModel: CatalogReadModel;
-  replay: CatalogEventSource;
+  reindex: Reindex;
 }): ServiceImpl<typeof SearchService> {
-  const { readModel, replay } = deps;
+  const { readModel, reindex } = deps;
   return {
     searchProducts: (request) => readModel.search(request),
     getProduct: (request) => readModel.getProduct(request.id),
@@ -27,7 +31,7 @@ export function createSearchServiceImpl(deps: {
         wake?.();
       };
       // A rebuild outlives a caller that hangs up: it is the server's work, not the stream's.
-      readModel.rebuild(replay, push).then(push, (error: unknown) => {
+      reindex(push).then(push, (error: unknown) => {
         failure = { error };
         wake?.();
       });

@@ -135,6 +135,12 @@ export function createOpenSearchBackend(options: OpenSearchBackendOptions): Cata
     return Object.keys(response.body as Record<string, unknown>);
   };
 
+  /** Every index version of the alias, served or not. */
+  const versionIndices = async (): Promise<string[]> => {
+    const response = await client.indices.get({ index: `${alias}-v*`, expand_wildcards: "open" });
+    return Object.keys(response.body as Record<string, unknown>);
+  };
+
   const own = (version: CatalogIndexVersion): BulkWriter => {
     const writer = writers.get(version.name);
     if (!writer) throw new Error(`${version.name} is not an index version of ${alias}`);
@@ -169,8 +175,11 @@ export function createOpenSearchBackend(options: OpenSearchBackendOptions): Cata
           ],
         },
       });
-      for (const name of previous) await dropIndex(name);
-      logger.info({ alias, index: version.name, dropped: previous }, "search alias swapped");
+      // Versions nobody serves are builds a writer never finished (it died, or lost its lease): one writer per alias
+      // means no other build of it can be running now.
+      const abandoned = (await versionIndices()).filter((name) => name !== version.name && !previous.includes(name));
+      for (const name of [...previous, ...abandoned]) await dropIndex(name);
+      logger.info({ alias, index: version.name, dropped: previous, abandoned }, "search alias swapped");
     },
 
     async discard(version) {
