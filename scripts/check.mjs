@@ -66,6 +66,12 @@ if (previous) {
 const fresh = mkdtempSync(join(tmpdir(), "shop-gen-"));
 step("buf generate (fresh copy)", bin("buf"), ["generate", "--output", fresh]);
 step("gen/ is up to date", "diff", ["-r", "-q", join(fresh, "gen", "src"), join("gen", "src")]);
+step("test/contract/generated is up to date", "diff", [
+  "-r",
+  "-q",
+  join(fresh, "test", "contract", "generated"),
+  join("test", "contract", "generated"),
+]);
 rmSync(fresh, { recursive: true, force: true });
 
 step("typecheck", bin("tsc"), ["-p", "."]);
