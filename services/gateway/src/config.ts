@@ -1,13 +1,18 @@
-import { int, loadConfig, platformConfigSpec, str, url } from "@shop/platform";
+import { int, loadConfig, platformConfigSpec, str, url, urlList } from "@shop/platform";
 
 export const gatewayConfigSpec = {
   ...platformConfigSpec,
   SHOP_PORT: platformConfigSpec.SHOP_PORT,
-  /** Where each domain's service listens. identity is served by products. */
-  SHOP_UPSTREAM_PRODUCTS: url("http://127.0.0.1:8081", ["http:"]),
-  SHOP_UPSTREAM_SEARCH: url("http://127.0.0.1:8082", ["http:"]),
-  SHOP_UPSTREAM_INVENTORY: url("http://127.0.0.1:8083", ["http:"]),
-  SHOP_UPSTREAM_ORDERS: url("http://127.0.0.1:8084", ["http:"]),
+  /**
+   * Where each domain's service listens, one URL per replica separated by commas: calls go to them in turn, and to
+   * the next one when a replica refuses the connection. identity is served by products.
+   */
+  SHOP_UPSTREAM_PRODUCTS: urlList("http://127.0.0.1:8081", ["http:"]),
+  SHOP_UPSTREAM_SEARCH: urlList("http://127.0.0.1:8082", ["http:"]),
+  SHOP_UPSTREAM_INVENTORY: urlList("http://127.0.0.1:8083", ["http:"]),
+  SHOP_UPSTREAM_ORDERS: urlList("http://127.0.0.1:8084", ["http:"]),
+  /** How long a replica that refused a connection gets no calls while others answer, in ms. Default 5 s. */
+  SHOP_UPSTREAM_KEEP_OUT_MS: int(5_000, 0, 600_000),
   /** Browser origins allowed to call, comma separated; `*` allows any (credentials travel in headers, not cookies). */
   SHOP_CORS_ORIGINS: str("*"),
   /** Where the rate-limit counters live, shared by every gateway replica. */

@@ -16,7 +16,7 @@ import {
   startDualProtocolServer,
 } from "@shop/platform";
 import { Redis } from "ioredis";
-import { Histogram } from "prom-client";
+import { Counter, Histogram } from "prom-client";
 import { type CallerRateLimit, createCallerRateLimit } from "./caller-rate-limit.js";
 import type { GatewayConfig } from "./config.js";
 import { createCorsPolicy } from "./cors-policy.js";
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   host: string;
   logger: Logger;
   upstreams: Upstreams;
+  /** How long a replica that refused a connection gets no calls while others answer. Default 5 s. */
+  upstreamKeepOutMs?: number;
   corsOrigins: string[];
   auth: AuthOptions;
   /** Largest request body forwarded; larger ones are refused with ResourceExhausted before anything is forwarded. */
@@ -80,10 +82,17 @@ const timeoutHeaders = ["grpc-timeout", "connect-timeout-ms"];
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { logger } = options;
-  const route = createRouteTable(options.upstreams);
+  const route = createRouteTable(options.upstreams, { keepOutMs: options.upstreamKeepOutMs });
   const cors = createCorsPolicy(options.corsOrigins);
-  const proxy = createUpstreamProxy();
   const metrics = createMetricsRegistry("gateway");
+  // Per replica: whether calls reach it, and how many it refused (each tried on the next replica) or lost mid-call.
+  const attempts = new Counter({
+    name: "gateway_upstream_attempts_total",
+    help: "Calls sent to each upstream replica by outcome: answered, refused (tried on the next replica) or failed",
+    labelNames: ["upstream", "outcome"] as const,
+    registers: [metrics],
+  });
+  const proxy = createUpstreamProxy({ onAttempt: (upstream, outcome) => attempts.inc({ upstream, outcome }) });
   const durations = new Histogram({
     name: "gateway_request_duration_seconds",
     help: "Time from request to response headers by upstream service and HTTP status",
@@ -160,7 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const value = header.get(name);
       if (value !== null) upstreamHeaders[name] = value;
     }
-    cancelUpstream = proxy.forward(req, res, target.upstream, body, extraHeaders, upstreamHeaders);
+    cancelUpstream = proxy.forward(req, res, target.replicas, body, extraHeaders, upstreamHeaders);
   };
 
   const server = await startDualProtocolServer(
@@ -246,6 +255,7 @@ export function createGateway(platform: Platform, config: GatewayConfig, overrid
         auth: platform.auth,
         maxRequestBytes: config.SHOP_MAX_REQUEST_BYTES,
         maxTimeoutMs: config.SHOP_MAX_TIMEOUT_MS,
+        upstreamKeepOutMs: config.SHOP_UPSTREAM_KEEP_OUT_MS,
         rateLimit,
         trustedProxyHops: config.SHOP_TRUSTED_PROXY_HOPS,
         shutdownTimeoutMs: config.SHOP_SHUTDOWN_TIMEOUT_MS,

@@ -3,5 +3,5 @@ export type { CallerRateLimit, CallerRateLimitOptions } from "./caller-rate-limi
 export { createCallerRateLimit } from "./caller-rate-limit.js";
 export type { GatewayOptions } from "./gateway.js";
 export { startGateway } from "./gateway.js";
-export type { Route, Upstreams } from "./route-table.js";
+export type { Route, RouteTableOptions, Upstreams } from "./route-table.js";
 export { createRouteTable } from "./route-table.js";

@@ -6,6 +6,7 @@ import http, {
 } from "node:http";
 import http2, { type ClientHttp2Session, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isConnectionRefused, type ReplicaRotation } from "@shop/platform";
 import { writeProtocolError } from "./protocol-errors.js";
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -34,35 +35,66 @@ function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 /** Cancels a forwarded call that is still running (its deadline passed); does nothing once it finished. */
 export type CancelForward = () => void;
 
+/** What became of one attempt to reach a replica: it answered, refused the connection, or failed after the send. */
+export type UpstreamAttempt = "answered" | "refused" | "failed";
+
+/** How one attempt ends: `answered` once response headers arrive, `failed` with the error otherwise. */
+interface AttemptEnd {
+  answered(): void;
+  failed(err: unknown): void;
+}
+
 /**
- * Forwards a call whose body was already read. `extraHeaders` go both ways (request id, CORS); `upstreamHeaders` only
- * to the service (the deadline it runs under).
+ * Sends a call whose body was already read to one replica. `extraHeaders` go both ways (request id, CORS);
+ * `upstreamHeaders` only to the service (the deadline it runs under).
  */
-type Forward = (
+type Send = (
   req: Request,
   res: Response,
   upstream: string,
   body: Buffer,
   extraHeaders: Record<string, string>,
   upstreamHeaders: Record<string, string>,
+  end: AttemptEnd,
 ) => CancelForward;
 
 export interface UpstreamProxy {
-  /** gRPC goes over HTTP/2, Connect and gRPC-web over pooled HTTP/1.1 keep-alive connections. */
-  forward: Forward;
+  /**
+   * Forwards a call to the next replica of `replicas`, and to the one after while replicas refuse the connection
+   * (nothing was sent, so any call may go elsewhere). A call that broke after it was sent is answered Unavailable and
+   * never sent again: the client decides, with its idempotency key. gRPC goes over HTTP/2, Connect and gRPC-web over
+   * pooled HTTP/1.1 keep-alive connections.
+   */
+  forward(
+    req: Request,
+    res: Response,
+    replicas: ReplicaRotation,
+    body: Buffer,
+    extraHeaders: Record<string, string>,
+    upstreamHeaders: Record<string, string>,
+  ): CancelForward;
   close(): void;
 }
 
-export function createUpstreamProxy(): UpstreamProxy {
+export interface UpstreamProxyOptions {
+  /** Told of every attempt, for the per-replica metrics. Default: nobody. */
+  onAttempt?: (upstream: string, outcome: UpstreamAttempt) => void;
+}
+
+export function createUpstreamProxy(options: UpstreamProxyOptions = {}): UpstreamProxy {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const sessions = new Map<string, ClientHttp2Session>();
+  const onAttempt = options.onAttempt ?? (() => undefined);
 
   const sessionFor = (origin: string): ClientHttp2Session => {
     const existing = sessions.get(origin);
     if (existing && !existing.closed && !existing.destroyed) return existing;
     const session = http2.connect(origin);
-    session.on("error", () => sessions.delete(origin));
-    session.on("close", () => sessions.delete(origin));
+    const forget = () => {
+      if (sessions.get(origin) === session) sessions.delete(origin);
+    };
+    session.on("error", forget);
+    session.on("close", forget);
     sessions.set(origin, session);
     return session;
   };
@@ -80,7 +112,7 @@ export function createUpstreamProxy(): UpstreamProxy {
     writeProtocolError(String(req.headers["content-type"] ?? ""), res, error, extraHeaders);
   };
 
-  const forwardHttp1: Forward = (req, res, upstream, body, extraHeaders, upstreamHeaders) => {
+  const sendHttp1: Send = (req, res, upstream, body, extraHeaders, upstreamHeaders, end) => {
     const upstreamReq = http.request(new URL(req.url ?? "/", upstream), {
       method: req.method,
       headers: {
@@ -92,15 +124,16 @@ export function createUpstreamProxy(): UpstreamProxy {
       agent,
     });
     upstreamReq.on("response", (upstreamRes) => {
+      end.answered();
       res.writeHead(upstreamRes.statusCode ?? 502, { ...forwardable(upstreamRes.headers), ...extraHeaders });
       upstreamRes.pipe(res as NodeJS.WritableStream);
     });
-    upstreamReq.on("error", () => unavailable(req, res, extraHeaders));
+    upstreamReq.on("error", (err) => end.failed(err));
     upstreamReq.end(body);
     return () => upstreamReq.destroy();
   };
 
-  const forwardHttp2: Forward = (req, res, upstream, body, extraHeaders, upstreamHeaders) => {
+  const sendHttp2: Send = (req, res, upstream, body, extraHeaders, upstreamHeaders, end) => {
     let stream: http2.ClientHttp2Stream;
     try {
       stream = sessionFor(upstream).request({
@@ -111,18 +144,19 @@ export function createUpstreamProxy(): UpstreamProxy {
         ":path": req.url ?? "/",
         te: "trailers",
       });
-    } catch {
-      unavailable(req, res, extraHeaders);
+    } catch (err) {
+      end.failed(err);
       return () => undefined;
     }
     stream.on("response", (headers) => {
+      end.answered();
       const status = Number(headers[":status"] ?? 502);
       res.writeHead(status, { ...forwardable(headers), ...extraHeaders });
     });
     stream.on("trailers", (trailers) => (res as Http2ServerResponse).addTrailers(forwardable(trailers) as never));
     stream.on("data", (chunk: Buffer) => (res as ServerResponse).write(chunk));
     stream.on("end", () => res.end());
-    stream.on("error", () => unavailable(req, res, extraHeaders));
+    stream.on("error", (err) => end.failed(err));
     const cancel = () => {
       if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
     };
@@ -132,10 +166,36 @@ export function createUpstreamProxy(): UpstreamProxy {
   };
 
   return {
-    forward(req, res, upstream, body, extraHeaders, upstreamHeaders) {
+    forward(req, res, replicas, body, extraHeaders, upstreamHeaders) {
       const contentType = String(req.headers["content-type"] ?? "");
       const isGrpc = contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web");
-      return (isGrpc ? forwardHttp2 : forwardHttp1)(req, res, upstream, body, extraHeaders, upstreamHeaders);
+      const send = isGrpc ? sendHttp2 : sendHttp1;
+      const candidates = replicas.next();
+      let cancelled = false;
+      let cancelAttempt: CancelForward = () => undefined;
+      const attempt = (index: number) => {
+        const upstream = candidates[index] as string;
+        cancelAttempt = send(req, res, upstream, body, extraHeaders, upstreamHeaders, {
+          answered: () => onAttempt(upstream, "answered"),
+          failed: (err) => {
+            if (cancelled || res.writableEnded) return;
+            // Refused or broken off, the replica is likely down: later calls go to the others for a while.
+            replicas.keepOut(upstream);
+            if (isConnectionRefused(err)) {
+              onAttempt(upstream, "refused");
+              if (index + 1 < candidates.length && !res.headersSent) return attempt(index + 1);
+            } else {
+              onAttempt(upstream, "failed");
+            }
+            unavailable(req, res, extraHeaders);
+          },
+        });
+      };
+      attempt(0);
+      return () => {
+        cancelled = true;
+        cancelAttempt();
+      };
     },
     close() {
       agent.destroy();

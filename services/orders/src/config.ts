@@ -1,4 +1,4 @@
-import { type EnvReader, int, loadConfig, platformConfigSpec, str, url } from "@shop/platform";
+import { type EnvReader, int, loadConfig, platformConfigSpec, str, url, urlList } from "@shop/platform";
 
 /** A secret with no built-in value: the start stops with what to set when it is missing or looks wrong. */
 function secret(prefix: string, example: string): EnvReader<string> {
@@ -20,8 +20,11 @@ function optionalUrl(protocols: string[]): EnvReader<string> {
 export const ordersConfigSpec = {
   ...platformConfigSpec,
   SHOP_PORT: int(8084, 0, 65535),
-  /** Where the inventory answers Reserve/Commit/Release; called with SHOP_SERVICE_KEY, which is required. */
-  SHOP_UPSTREAM_INVENTORY: url("http://127.0.0.1:8083", ["http:", "https:"]),
+  /**
+   * Where the inventory answers Reserve/Commit/Release, called with SHOP_SERVICE_KEY (required); comma-separated
+   * replicas are called in turn, past one that refuses the connection.
+   */
+  SHOP_UPSTREAM_INVENTORY: urlList("http://127.0.0.1:8083", ["http:", "https:"]),
   /** Stripe secret key (sk_test_… against the emulator). Required, no default. */
   SHOP_STRIPE_SECRET_KEY: secret("sk_", "sk_test_…"),
   /** Signing secret of the webhook endpoint POST /webhooks/stripe. Required, no default. */

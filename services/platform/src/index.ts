@@ -25,6 +25,7 @@ export {
   str,
   tokenKeys,
   url,
+  urlList,
 } from "./config.js";
 export type { EventContract } from "./contract.js";
 export { allEventContracts, allowedRoles, contractRegistry, eventContract } from "./contract.js";
@@ -59,6 +60,9 @@ export type { OutboxBatch, OutboxRelay, OutboxRelayOptions, OutboxSource } from 
 export { startOutboxRelay } from "./outbox/outbox-relay.js";
 export type { Platform, PlatformConfig } from "./platform.js";
 export { createPlatform } from "./platform.js";
+export { createFailoverTransport } from "./replicas/failover-transport.js";
+export type { ReplicaRotation, ReplicaRotationOptions } from "./replicas/replica-rotation.js";
+export { createReplicaRotation, isConnectionRefused } from "./replicas/replica-rotation.js";
 export { RetryInfoSchema, retryDelayMs, retryLaterError } from "./retry-info.js";
 export { clampDeadline, requestedTimeoutMs, setDeadline } from "./server/deadline-header.js";
 export type {

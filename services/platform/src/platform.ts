@@ -31,7 +31,7 @@ export interface Platform {
    * A transport to another service that authenticates as this one (SHOP_SERVICE_KEY, role service); throws a
    * ConfigError when the key is not set. Call it at start so a missing key stops the process early.
    */
-  serviceTransport(baseUrl: string, interceptors?: Interceptor[]): Transport;
+  serviceTransport(baseUrl: string | readonly string[], interceptors?: Interceptor[]): Transport;
   /** Serves the service; its shutdown also closes the platform, after the service's own hooks. */
   serve(definition: ServiceDefinition): Promise<RunningService>;
   /** Stops following API keys and drains the NATS connection. */
