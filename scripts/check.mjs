@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run check`: everything that must hold before tests are worth running. Stops at the first failing step.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { breakingBaselines, buildImageAt } from "./breaking-baselines.mjs";
 
 const bin = (name) => join(process.cwd(), "node_modules", ".bin", name);
 // buf runs protoc-gen-es from PATH, as it does under `npm run`.
@@ -20,47 +21,24 @@ function step(title, command, args, options = {}) {
   console.log(`✓ ${title} (${seconds} s)`);
 }
 
-function git(...args) {
-  return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-}
-
-/** The commit to check breaking changes against: the previous one, when there is one with protos. */
-function previousCommit() {
-  try {
-    const ref = git("rev-parse", "--verify", "--quiet", "HEAD~1");
-    git("cat-file", "-e", `${ref}:buf.yaml`);
-    return ref;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * buf cannot build the old commit straight from git because buf/validate comes from a git-ignored folder, so the old
- * tree is exported, given the same dependency folder, and built to an image.
- */
-function buildPreviousImage(ref) {
-  const dir = mkdtempSync(join(tmpdir(), "shop-breaking-"));
-  execFileSync("sh", ["-c", `git archive ${ref} buf.yaml proto | tar -x -C "${dir}"`]);
-  cpSync(".buf-deps", join(dir, ".buf-deps"), { recursive: true });
-  const image = join(dir, "image.binpb");
-  execFileSync(bin("buf"), ["build", "-o", image], { cwd: dir, stdio: "inherit" });
-  return { image, dir };
-}
-
 step("fetch buf/validate/validate.proto", process.execPath, ["scripts/fetch-protovalidate.mjs"]);
 step("buf lint", bin("buf"), ["lint"]);
 
-const previous = previousCommit();
-if (previous) {
-  const { image, dir } = buildPreviousImage(previous);
+const baselines = breakingBaselines();
+if (baselines.commits.length > 0) {
   // Both sides as single images: buf compares a two-module workspace only against a two-module input otherwise.
-  const current = join(dir, "current.binpb");
+  const currentDir = mkdtempSync(join(tmpdir(), "shop-breaking-current-"));
+  const current = join(currentDir, "current.binpb");
   execFileSync(bin("buf"), ["build", "-o", current], { stdio: "inherit" });
-  step(`buf breaking against ${previous.slice(0, 8)}`, bin("buf"), ["breaking", current, "--against", image]);
-  rmSync(dir, { recursive: true, force: true });
+  for (const commit of baselines.commits) {
+    const { image, dir } = buildImageAt(commit, bin("buf"));
+    step(`buf breaking against ${commit.slice(0, 8)}`, bin("buf"), ["breaking", current, "--against", image]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  rmSync(currentDir, { recursive: true, force: true });
+  console.log(`✓ buf breaking against ${baselines.why}: ${baselines.commits.length} distinct proto tree(s)`);
 } else {
-  console.log("- buf breaking skipped: no previous commit with protos");
+  console.log(`- buf breaking skipped: no earlier commit with other protos in ${baselines.why}`);
 }
 
 const fresh = mkdtempSync(join(tmpdir(), "shop-gen-"));

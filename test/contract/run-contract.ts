@@ -1,5 +1,6 @@
 // `npm run contract -- --base-url URL --key KEY [--seller-key K] [--service-key K] [--direct products=URL,…]
-// [--max-request-bytes N]`: runs the generated contract suites against a running deployment and prints the coverage.
+// [--max-request-bytes N] [--nats-url nats://… --namespace NS]`: runs the generated contract suites against a running
+// deployment and prints the coverage.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,9 @@ const { values } = parseArgs({
     "service-key": { type: "string" },
     direct: { type: "string" },
     "max-request-bytes": { type: "string" },
+    // Where the deployment's JetStream is readable: then events are checked as published, and refusals as silent.
+    "nats-url": { type: "string" },
+    namespace: { type: "string" },
   },
 });
 if (!values["base-url"] || !values.key) {
@@ -29,6 +33,8 @@ const env: Record<string, string> = {
   SHOP_CONTRACT_SERVICE_KEY: values["service-key"] ?? "",
   SHOP_CONTRACT_DIRECT: values.direct ?? "",
   SHOP_CONTRACT_MAX_REQUEST_BYTES: values["max-request-bytes"] ?? "",
+  SHOP_CONTRACT_NATS_URL: values["nats-url"] ?? "",
+  SHOP_CONTRACT_NAMESPACE: values.namespace ?? "",
   SHOP_CONTRACT_REPORT_DIR: reports,
 };
 const vitest = join(process.cwd(), "node_modules", ".bin", "vitest");

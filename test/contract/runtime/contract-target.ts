@@ -4,13 +4,18 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
+import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { ApiKeyService } from "@shop/contracts/shop/identity/v1/api_key_service_pb.js";
 import { OrderService } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
+import { eventTypeHeader, namespacedStream } from "@shop/event-wire";
 import { createGateway, loadGatewayConfig } from "@shop/gateway";
 import { createInventory, loadInventoryConfig } from "@shop/inventory";
 import { createOrders, loadOrdersConfig } from "@shop/orders";
-import { createLogger, createPlatform, generateApiKey } from "@shop/platform";
+import { contractRegistry, createLogger, createPlatform, generateApiKey } from "@shop/platform";
 import { clientFor, createTestEnv, freePort } from "@shop/platform/testing";
 import { createProducts, loadProductsConfig } from "@shop/products";
 import { createSearch, loadSearchConfig } from "@shop/search";
@@ -31,7 +36,63 @@ export interface ContractTarget {
   credential(role: RoleName): string | undefined;
   /** The request body limit the deployment enforces (SHOP_MAX_REQUEST_BYTES). */
   maxRequestBytes: number;
+  /** The deployment's JetStream, when the suite can read it (the local stack, or --nats-url): events are seen there. */
+  streams?: StreamWatch;
   stop(): Promise<void>;
+}
+
+/** One message read back from a stream. */
+export interface StoredEvent {
+  seq: number;
+  subject: string;
+  /** The `Shop-Event-Type` header. */
+  type: string;
+  data: Uint8Array;
+  /** Its EventMeta.occur_time in ms (when the fact happened, not when a relay published it); 0 when unreadable. */
+  occurMs: number;
+}
+
+/** Reads the contract's streams of one namespace. */
+export interface StreamWatch {
+  namespace: string;
+  /** The last sequence of a contract stream (by its contract name, e.g. "PRODUCTS"); 0 when empty. */
+  lastSequence(stream: string): Promise<number>;
+  /** Messages of a contract stream after `seq`, oldest first. */
+  after(stream: string, seq: number): Promise<StoredEvent[]>;
+}
+
+function occurMsOf(type: string, data: Uint8Array): number {
+  const schema = contractRegistry.getMessage(type);
+  if (!schema) return 0;
+  try {
+    const meta = (fromBinary(schema, data) as { meta?: { occurTime?: Timestamp } }).meta;
+    return meta?.occurTime ? timestampMs(meta.occurTime) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function watchStreams(natsUrl: string, namespace: string): Promise<StreamWatch & { close(): Promise<void> }> {
+  const nats = await connect({ servers: natsUrl.split(",") });
+  const jsm = await jetstreamManager(nats);
+  const lastSequence = async (stream: string) =>
+    (await jsm.streams.info(namespacedStream(namespace, stream))).state.last_seq;
+  return {
+    namespace,
+    lastSequence,
+    async after(stream, seq) {
+      const last = await lastSequence(stream);
+      const out: StoredEvent[] = [];
+      for (let next = seq + 1; next <= last; next++) {
+        const msg = await jsm.streams.getMessage(namespacedStream(namespace, stream), { seq: next });
+        if (!msg) continue;
+        const type = msg.header.get(eventTypeHeader);
+        out.push({ seq: next, subject: msg.subject, type, data: msg.data, occurMs: occurMsOf(type, msg.data) });
+      }
+      return out;
+    },
+    close: () => nats.close(),
+  };
 }
 
 const defaultMaxRequestBytes = 4 * 1024 * 1024;
@@ -63,6 +124,8 @@ export async function openContractTarget(): Promise<ContractTarget> {
     service: process.env.SHOP_CONTRACT_SERVICE_KEY || (await mintKey(baseUrl, operator, Role.SERVICE)),
   };
   keys.customer = await customerToken(baseUrl);
+  const natsUrl = process.env.SHOP_CONTRACT_NATS_URL ?? "";
+  const streams = natsUrl ? await watchStreams(natsUrl, process.env.SHOP_CONTRACT_NAMESPACE ?? "") : undefined;
   return {
     endpoints: (domain) => [
       { via: "gateway", url: baseUrl },
@@ -70,7 +133,8 @@ export async function openContractTarget(): Promise<ContractTarget> {
     ],
     credential: (role) => keys[role],
     maxRequestBytes: Number(process.env.SHOP_CONTRACT_MAX_REQUEST_BYTES || defaultMaxRequestBytes),
-    stop: async () => undefined,
+    streams,
+    stop: async () => streams?.close(),
   };
 }
 
@@ -199,6 +263,8 @@ async function startLocalStack(): Promise<ContractTarget> {
     stops.push(() => gateway.stop());
     const gatewayUrl = (await gateway.start()).url;
     keys.customer = await customerToken(gatewayUrl);
+    const streams = await watchStreams(env.natsUrl, env.namespace);
+    stops.push(() => streams.close());
 
     return {
       endpoints: (domain) => [
@@ -207,6 +273,7 @@ async function startLocalStack(): Promise<ContractTarget> {
       ],
       credential: (role) => keys[role],
       maxRequestBytes: localMaxRequestBytes,
+      streams,
       stop,
     };
   } catch (err) {

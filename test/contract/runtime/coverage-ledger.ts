@@ -3,11 +3,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
+import { allEventContracts, type EventContract } from "@shop/platform";
 import { allProtocols } from "@shop/platform/testing";
 import type { Endpoint } from "./contract-target.js";
 import { ruleCases } from "./request-rules.js";
 
-export type CaseKind = "protocol" | "rule" | "malformed" | "access";
+export type CaseKind = "protocol" | "rule" | "unchanged" | "malformed" | "access" | "event";
 
 export interface CoverageLedger {
   /** Marks one expected case as run and passed. */
@@ -20,34 +21,62 @@ export interface CoverageLedger {
 
 const roles = ["public", "customer", "seller", "operator", "service"];
 
+/** The events a service's package declares: their cases run in that service's suite. */
+export function eventsOf(service: DescService): EventContract[] {
+  const pkg = service.typeName.slice(0, service.typeName.lastIndexOf(".") + 1);
+  return allEventContracts().filter((event) => event.schema.typeName.startsWith(pkg));
+}
+
+/** The contract streams a service's events go to. */
+export function streamsOf(service: DescService): string[] {
+  return [...new Set(eventsOf(service).map((event) => event.stream))];
+}
+
+const emptyKinds = (): Record<CaseKind, Set<string>> => ({
+  protocol: new Set(),
+  rule: new Set(),
+  unchanged: new Set(),
+  malformed: new Set(),
+  access: new Set(),
+  event: new Set(),
+});
+
 /** The expected cases of a service called at `endpoints`. */
-function expectedCases(service: DescService, endpoints: Endpoint[]): Record<CaseKind, Set<string>> {
-  const expected: Record<CaseKind, Set<string>> = {
-    protocol: new Set(),
-    rule: new Set(),
-    malformed: new Set(),
-    access: new Set(),
-  };
+function expectedCases(
+  service: DescService,
+  endpoints: Endpoint[],
+  seesStreams: boolean,
+): Record<CaseKind, Set<string>> {
+  const expected = emptyKinds();
+  const hasStreams = seesStreams && streamsOf(service).length > 0;
   for (const method of service.methods) {
     for (const { via } of endpoints) {
       for (const protocol of allProtocols) expected.protocol.add(`${method.name} ${via} ${protocol}`);
-      for (const rule of ruleCases(method.input)) expected.rule.add(`${method.name} ${via} ${rule.field} ${rule.rule}`);
+      for (const rule of ruleCases(method.input)) {
+        expected.rule.add(`${method.name} ${via} ${rule.field} ${rule.rule}`);
+        if (hasStreams) expected.unchanged.add(`${method.name} ${via} ${rule.field} ${rule.rule}`);
+      }
       const raw = method.methodKind === "unary" ? allProtocols : ["grpc", "grpc-web"];
       for (const protocol of raw) expected.malformed.add(`${method.name} ${via} ${protocol}`);
       for (const role of roles) expected.access.add(`${method.name} ${via} ${role}`);
     }
   }
+  // Publication can be seen only where the suite reads the deployment's streams; every event round-trips anyway.
+  for (const event of eventsOf(service)) {
+    expected.event.add(`${event.schema.typeName} round-trip`);
+    if (seesStreams) expected.event.add(`${event.schema.typeName} published`);
+  }
   return expected;
 }
 
-export function createCoverageLedger(service: DescService, endpoints: Endpoint[]): CoverageLedger {
-  const expected = expectedCases(service, endpoints);
-  const covered: Record<CaseKind, Set<string>> = {
-    protocol: new Set(),
-    rule: new Set(),
-    malformed: new Set(),
-    access: new Set(),
-  };
+/** `seesStreams`: whether the suite reads the deployment's JetStream (events published, refusals publish nothing). */
+export function createCoverageLedger(
+  service: DescService,
+  endpoints: Endpoint[],
+  seesStreams: boolean,
+): CoverageLedger {
+  const expected = expectedCases(service, endpoints, seesStreams);
+  const covered = emptyKinds();
   const counts: Record<string, number> = {};
   return {
     cover(kind, key) {

@@ -1,20 +1,35 @@
 // Turns a generated case table into tests: every RPC over every protocol and endpoint, every protovalidate rule of its
 // request broken alone, malformed bodies, and its access option role by role. Written once; the tables are data.
-import { create, type DescMethod, type DescService, type MessageShape, toBinary, toJson } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMethod,
+  type DescService,
+  equals,
+  fromBinary,
+  fromJson,
+  type MessageShape,
+  toBinary,
+  toJson,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
+import { eventSubject } from "@shop/event-wire";
 import { allowedRoles, contractRegistry } from "@shop/platform";
 import { allProtocols, bearer, envelope, type ProtocolName, rawCall, transportFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ContractTarget, type Endpoint, openContractTarget } from "./contract-target.js";
-import { type CoverageLedger, createCoverageLedger } from "./coverage-ledger.js";
-import { fixturesOf, type RequestInit } from "./fixtures.js";
+import { type ContractTarget, type Endpoint, openContractTarget, type StreamWatch } from "./contract-target.js";
+import { type CoverageLedger, createCoverageLedger, eventsOf, streamsOf } from "./coverage-ledger.js";
+import { eventTriggersOf, fixturesOf, type RequestInit, type TriggerContext } from "./fixtures.js";
 import { breakRule, ruleCases, validMessage, withOverrides } from "./request-rules.js";
 import type { RoleName, RpcContract, ServiceContract } from "./service-contract.js";
 
 const roles: RoleName[] = ["public", "customer", "seller", "operator", "service"];
 const refusals = ["unauthenticated", "permission_denied"];
 const timeoutMs = 20_000;
+// A refusal case waits for its service's streams to settle twice (20 s at most each); an event case for its trigger
+// (a checkout waits for the catalog to reach orders) and then for the publication.
+const ruleCaseTimeoutMs = 120_000;
+const eventCaseTimeoutMs = 180_000;
 
 /** How a call ended: "ok" or the code name, and for answers the fields they carry (what protocols must agree on). */
 interface Outcome {
@@ -147,6 +162,26 @@ function rawProtocols(method: DescMethod): ProtocolName[] {
   return method.methodKind === "unary" ? allProtocols : ["grpc", "grpc-web"];
 }
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The last sequence of each stream once nothing more arrives: what an earlier case made (an outbox relayed late, a
+ * consumer's reaction) must be in before a refused request is checked to add nothing. Gives up waiting after 20 s;
+ * a stream still busy then shows up as added events, and the assertion names them.
+ */
+async function settledSequences(streams: StreamWatch, names: string[]): Promise<Record<string, number>> {
+  const read = async () =>
+    Object.fromEntries(await Promise.all(names.map(async (n) => [n, await streams.lastSequence(n)])));
+  let last = await read();
+  for (let round = 0; round < 100; round++) {
+    await pause(200);
+    const now = await read();
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** Registers the contract suite of one service. */
 export function describeContract(service: DescService, contract: ServiceContract): void {
   const domain = service.typeName.split(".")[1] ?? "";
@@ -156,7 +191,7 @@ export function describeContract(service: DescService, contract: ServiceContract
 
   beforeAll(async () => {
     target = await openContractTarget();
-    ledger = createCoverageLedger(service, target.endpoints(domain));
+    ledger = createCoverageLedger(service, target.endpoints(domain), target.streams !== undefined);
   }, 180_000);
   afterAll(async () => {
     await target?.stop();
@@ -207,14 +242,36 @@ export function describeContract(service: DescService, contract: ServiceContract
           async (_, rule) => {
             const broken = breakRule(method.input, request(method), rule);
             const named = rule.field.replaceAll("[0]", "");
+            const streams = target.streams;
+            const watched = streams ? streamsOf(service) : [];
+            const before = streams && watched.length > 0 ? await settledSequences(streams, watched) : undefined;
+            const keys: string[] = [];
+            const sentMs = Date.now();
             for (const endpoint of target.endpoints(domain)) {
               const outcome = await call(method, endpoint, "connect-binary", broken, caller());
               expect(outcome.code, `${endpoint.via}: ${outcome.message ?? ""}`).toBe("invalid_argument");
               // protovalidate prints list indexes and map keys in the path; the field's own name is what must appear.
               expect((outcome.message ?? "").replace(/\[[^\]]*\]/g, ""), endpoint.via).toContain(named);
-              ledger.cover("rule", `${rpc.name} ${endpoint.via} ${rule.field} ${rule.rule}`);
+              keys.push(`${rpc.name} ${endpoint.via} ${rule.field} ${rule.rule}`);
+              ledger.cover("rule", keys.at(-1) as string);
+            }
+            if (streams && before) {
+              // A refused request changes nothing: had it written a row, its outbox would have published an event. An
+              // outbox relays what earlier cases wrote late, when the machine is busy: those facts happened before the
+              // refused requests were sent, which their occur_time says.
+              const after = await settledSequences(streams, watched);
+              const added: string[] = [];
+              for (const name of watched) {
+                for (const stored of await streams.after(name, before[name] ?? 0)) {
+                  if (stored.seq > (after[name] ?? 0) || (stored.occurMs > 0 && stored.occurMs < sentMs)) continue;
+                  added.push(`${stored.type} on ${stored.subject}`);
+                }
+              }
+              expect(added, "events published after the refused requests").toEqual([]);
+              for (const key of keys) ledger.cover("unchanged", key);
             }
           },
+          ruleCaseTimeoutMs,
         );
       }
 
@@ -247,6 +304,83 @@ export function describeContract(service: DescService, contract: ServiceContract
           else expect(refusals, what).toContain(outcome.code);
           ledger.cover("access", `${rpc.name} ${endpoint.via} ${role}`);
         }
+      });
+    });
+
+    it("has the events of its package in its case table (regenerate with `npm run generate` otherwise)", () => {
+      expect(contract.events).toEqual(
+        eventsOf(service).map((event) => ({
+          type: event.schema.typeName,
+          stream: event.stream,
+          subject: event.subjectTemplate,
+        })),
+      );
+    });
+
+    // A stale table entry has no contract to check against; the case above fails for it.
+    const events = contract.events.flatMap((declared) =>
+      eventsOf(service).filter((event) => event.schema.typeName === declared.type),
+    );
+    const triggers = eventTriggersOf(domain);
+    /** The events each publication case read back, for the round-trip cases to use real ones. */
+    const published = new Map<string, unknown>();
+    describe.each(events.map((event) => [event.schema.typeName, event] as const))("event %s", (_, event) => {
+      const schema = event.schema;
+      const short = schema.name;
+
+      it(
+        `is published on its subject in stream ${event.stream} after its triggering calls`,
+        async (context) => {
+          const streams = target.streams;
+          if (!streams) return context.skip("the deployment's JetStream is not readable (--nats-url)");
+          const trigger = triggers[short];
+          expect(trigger, `test/contract/fixtures/${domain}.ts says which calls make ${short}`).toBeDefined();
+          const before = await streams.lastSequence(event.stream);
+          const triggerContext: TriggerContext = {
+            client: (svc, role) => {
+              const credential = target.credential(role);
+              const gateway = target.endpoints(domain)[0] as Endpoint;
+              return createClient(
+                svc,
+                transportFor("connect-binary", gateway.url, credential ? [bearer(credential)] : []),
+              );
+            },
+            unique,
+          };
+          await trigger?.(triggerContext);
+          // Publication may follow the answer (an outbox relay, a saga step): wait for it, generously.
+          const deadline = Date.now() + 60_000;
+          let found: { subject: string; data: Uint8Array } | undefined;
+          while (!found && Date.now() < deadline) {
+            found = (await streams.after(event.stream, before)).find((stored) => stored.type === schema.typeName);
+            if (!found) await pause(250);
+          }
+          expect(found, `${schema.typeName} in ${event.stream} after the trigger`).toBeDefined();
+          const decoded = fromBinary(schema, found?.data ?? new Uint8Array());
+          expect(found?.subject).toBe(eventSubject(schema, decoded, streams.namespace));
+          const meta = (decoded as unknown as { meta?: { eventId: string; aggregateId: string } }).meta;
+          expect(meta?.eventId, "EventMeta.event_id").not.toBe("");
+          expect(meta?.aggregateId, "EventMeta.aggregate_id").not.toBe("");
+          published.set(schema.typeName, decoded);
+          ledger.cover("event", `${schema.typeName} published`);
+        },
+        eventCaseTimeoutMs,
+      );
+
+      it("round-trips through binary and JSON", () => {
+        // The published event when one was read; otherwise one built from the descriptor, meta filled in.
+        const sample =
+          (published.get(schema.typeName) as MessageShape<typeof schema> | undefined) ??
+          create(schema, {
+            ...validMessage(schema),
+            meta: { eventId: "e-1", aggregateId: "a-1", aggregateVersion: 3n, correlationId: "c-1" },
+          } as never);
+        expect(equals(schema, fromBinary(schema, toBinary(schema, sample)), sample)).toBe(true);
+        const json = toJson(schema, sample, { registry: contractRegistry });
+        const back = fromJson(schema, JSON.parse(JSON.stringify(json)), { registry: contractRegistry });
+        expect(equals(schema, back, sample)).toBe(true);
+        expect(toJson(schema, back, { registry: contractRegistry })).toEqual(json);
+        ledger.cover("event", `${schema.typeName} round-trip`);
       });
     });
   });

@@ -14,8 +14,19 @@ export interface RpcContract {
   rules: RuleCase[];
 }
 
-/** One service of the contract and its RPCs, in proto order. */
+/** One event of the service's package, as its `(shop.events.v1.event)` option declares it. */
+export interface EventCase {
+  /** Full type name, e.g. "shop.products.v1.ProductCreated". */
+  type: string;
+  /** The stream of its publisher, e.g. "PRODUCTS". */
+  stream: string;
+  /** Subject template, e.g. "shop.products.product.{product.id}". */
+  subject: string;
+}
+
+/** One service of the contract, its RPCs and the events of its package, in proto order. */
 export interface ServiceContract {
   service: string;
   rpcs: RpcContract[];
+  events: EventCase[];
 }

@@ -37,4 +37,8 @@ export const contract: ServiceContract = {
       rules: [],
     },
   ],
+  events: [
+    { type: "shop.identity.v1.ApiKeyCreated", stream: "IDENTITY", subject: "shop.identity.api_key.{key_id}" },
+    { type: "shop.identity.v1.ApiKeyRevoked", stream: "IDENTITY", subject: "shop.identity.api_key.{key_id}" },
+  ],
 };

@@ -91,4 +91,8 @@ export const contract: ServiceContract = {
       rules: [],
     },
   ],
+  events: [
+    { type: "shop.inventory.v1.StockChanged", stream: "INVENTORY", subject: "shop.inventory.stock.{level.sku}" },
+    { type: "shop.inventory.v1.ReservationChanged", stream: "INVENTORY", subject: "shop.inventory.reservation.{reservation.id}" },
+  ],
 };

@@ -121,4 +121,15 @@ export const contract: ServiceContract = {
       ],
     },
   ],
+  events: [
+    { type: "shop.orders.v1.OrderPlaced", stream: "ORDERS", subject: "shop.orders.order.{order.id}" },
+    { type: "shop.orders.v1.StockReserved", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+    { type: "shop.orders.v1.PaymentRequested", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+    { type: "shop.orders.v1.PaymentSucceeded", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+    { type: "shop.orders.v1.PaymentFailed", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+    { type: "shop.orders.v1.OrderPaid", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+    { type: "shop.orders.v1.OrderCancelled", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+    { type: "shop.orders.v1.OrderRefunded", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+    { type: "shop.orders.v1.OrderFulfilled", stream: "ORDERS", subject: "shop.orders.order.{order_id}" },
+  ],
 };

@@ -270,4 +270,11 @@ export const contract: ServiceContract = {
       ],
     },
   ],
+  events: [
+    { type: "shop.products.v1.ProductCreated", stream: "PRODUCTS", subject: "shop.products.product.{product.id}" },
+    { type: "shop.products.v1.ProductUpdated", stream: "PRODUCTS", subject: "shop.products.product.{product.id}" },
+    { type: "shop.products.v1.ProductArchived", stream: "PRODUCTS", subject: "shop.products.product.{product.id}" },
+    { type: "shop.products.v1.CollectionChanged", stream: "PRODUCTS", subject: "shop.products.collection.{collection.id}" },
+    { type: "shop.products.v1.StockLevelSet", stream: "PRODUCTS", subject: "shop.products.stock.{sku}" },
+  ],
 };

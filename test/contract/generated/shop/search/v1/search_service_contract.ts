@@ -55,4 +55,6 @@ export const contract: ServiceContract = {
       rules: [],
     },
   ],
+  events: [
+  ],
 };
