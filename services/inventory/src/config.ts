@@ -27,6 +27,12 @@ export const inventoryConfigSpec = {
    * answering Unavailable (the change stays in the outbox and is relayed later; a retry answers once it is). Default 5 s.
    */
   SHOP_INVENTORY_LEDGER_TIMEOUT_MS: int(5_000, 50, 60_000),
+  /**
+   * How long the outbox relay lease lasts unrenewed: when the replica holding it dies, the others relay nothing (and
+   * changes wait) until it lapses, so keep it below SHOP_INVENTORY_LEDGER_TIMEOUT_MS less the relay's 1 s poll; the
+   * holder renews it at least once a second. Default 3 s.
+   */
+  SHOP_INVENTORY_OUTBOX_LEASE_MS: int(3_000, 1_500, 60_000),
   /** How long finished reservations are kept so repeated Commit/Release/Reserve get the same answer. Default 7 days. */
   SHOP_INVENTORY_RETENTION_HOURS: int(168, 1, 24 * 365),
 };

@@ -82,6 +82,7 @@ export async function createInventory(
     redis,
     keys: store.keys,
     logger,
+    leaseMs: config.SHOP_INVENTORY_OUTBOX_LEASE_MS,
     toEvent: (entry) => outboxEntryToEvent(entry, namespace, config.SHOP_REDIS_PREFIX),
     onPublished: (lastId, epoch) => ledger.published(lastId, epoch),
   });

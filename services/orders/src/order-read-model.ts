@@ -1,6 +1,6 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { OrderPaidSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
+import { OrderPaidSchema, PaymentSucceededSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
 import { type Order, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { decodeEvent, eventContract, eventTypeHeader, type Logger, namespacedStream } from "@shop/platform";
 import { pageOfOrders } from "./domain/order-paging.js";
@@ -52,7 +52,11 @@ export async function startOrderReadModel(options: {
     const id = event.meta?.aggregateId ?? "";
     const known = orders.get(id);
     if (known !== undefined && known.lastSequence >= sequence) return;
-    orders.set(id, { order: applyOrderEvent(known?.order, event), lastSequence: sequence });
+    orders.set(id, {
+      order: applyOrderEvent(known?.order, event),
+      lastSequence: sequence,
+      paymentRecorded: known?.paymentRecorded || event.$typeName === PaymentSucceededSchema.typeName,
+    });
   };
   const follower: StreamFollower = await followStream({
     js: options.js,

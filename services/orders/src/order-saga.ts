@@ -11,10 +11,11 @@ import {
   PaymentSucceededSchema,
   StockReservedSchema,
 } from "@shop/contracts/shop/orders/v1/events_pb.js";
-import type { Order } from "@shop/contracts/shop/orders/v1/order_pb.js";
+import { type Order, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { ExhaustedError, newEventMeta } from "@shop/platform";
 import { orderEventId, reservationIdOf } from "./domain/order-ids.js";
 import { applyOrderEvent, isSettled, type OrderEvent } from "./domain/order-state.js";
+import { recordedStep } from "./domain/recovery-rules.js";
 import type { OrderEventStore, StoredOrder } from "./store/order-event-store.js";
 import type { PaymentOutcome, Payments } from "./stripe-payments.js";
 
@@ -64,7 +65,11 @@ export class OrderCursor {
   /** Appends the order's next event; another writer in between → OrderConflictError, nothing written. */
   async append(event: OrderEvent): Promise<void> {
     const lastSequence = await this.store.append(event, this.current.lastSequence);
-    this.current = { order: applyOrderEvent(this.current.order, event), lastSequence };
+    this.current = {
+      order: applyOrderEvent(this.current.order, event),
+      lastSequence,
+      paymentRecorded: this.current.paymentRecorded || event.$typeName === PaymentSucceededSchema.typeName,
+    };
   }
   meta() {
     const version = this.order.version + 1n;
@@ -145,9 +150,11 @@ async function commitStock(ports: SagaPorts, cursor: OrderCursor): Promise<void>
   await ports.inventory.commit({ reservationId: reservationIdOf(cursor.order.id) });
   ports.afterStep?.("stock-committed");
   const { id, paymentIntentId, total } = cursor.order;
-  await cursor.append(
-    create(PaymentSucceededSchema, { meta: cursor.meta(), orderId: id, paymentIntentId, amount: total }),
-  );
+  if (!cursor.current.paymentRecorded) {
+    await cursor.append(
+      create(PaymentSucceededSchema, { meta: cursor.meta(), orderId: id, paymentIntentId, amount: total }),
+    );
+  }
   ports.afterStep?.("payment-succeeded");
   await cursor.append(create(OrderPaidSchema, { meta: cursor.meta(), orderId: id }));
 }
@@ -174,9 +181,29 @@ export async function runCheckout(ports: SagaPorts, placed: Order, requestId: st
   const cursor = new OrderCursor(ports.store, { order: applyOrderEvent(undefined, event), lastSequence: 0 });
   await cursor.append(event);
   ports.afterStep?.("placed");
+  return advanceCheckout(ports, cursor, paymentMethod);
+}
+
+/** Checkout stopped before its payment started (a step failed, e.g. the inventory was unavailable): still PENDING. */
+export function isStalledBeforePayment(order: Order): boolean {
+  return order.state === OrderState.PENDING && recordedStep(order) !== "payment-requested";
+}
+
+/**
+ * Resumes a checkout that stopped before its payment started, for a retry of its CreateOrder: the steps its events do
+ * not record yet run, with the same outcomes as in a first call. The caller makes sure no one else drives the order.
+ */
+export async function continueCheckout(ports: SagaPorts, stored: StoredOrder, paymentMethod: string): Promise<Order> {
+  const cursor = new OrderCursor(ports.store, stored);
+  if (!isStalledBeforePayment(cursor.order)) return cursor.order;
+  return advanceCheckout(ports, cursor, paymentMethod);
+}
+
+/** The steps after OrderPlaced, skipping the stock reservation when the order already records it. */
+async function advanceCheckout(ports: SagaPorts, cursor: OrderCursor, paymentMethod: string): Promise<Order> {
   const done: Array<(ports: SagaPorts, cursor: OrderCursor, reason: string) => Promise<unknown>> = [];
   try {
-    await reserveStock(ports, cursor);
+    if (recordedStep(cursor.order) === "placed") await reserveStock(ports, cursor);
     done.push(releaseStock);
     done.push(cancelPayment);
     const outcome = await requestPayment(ports, cursor, paymentMethod);

@@ -88,18 +88,19 @@ export async function createOrders(
     loadOrder: async (orderId) => (await readModel.get(orderId))?.order,
   });
   const ready = Promise.all([catalog.caughtUp, readModel.caughtUp]).then(() => undefined);
+  // A claim outlives any one order's checkout or recovery (a few calls); the claim of a worker that died lapses after it.
+  const claims = await openRecoveryClaims({
+    js,
+    namespace,
+    ttlMs: 60_000,
+    owner: `orders-${process.pid}`,
+    replicas: config.SHOP_NATS_STREAM_REPLICAS,
+  });
   const recovery = createOrderRecovery({
     ports,
     readModel,
     lookup: createStripeIntentLookup(stripe),
-    // A claim outlives any one order's recovery (a few calls); the claim of a worker that died lapses after it.
-    claims: await openRecoveryClaims({
-      js,
-      namespace,
-      ttlMs: 60_000,
-      owner: `orders-${process.pid}`,
-      replicas: config.SHOP_NATS_STREAM_REPLICAS,
-    }),
+    claims,
     logger,
     recoverAfterMs: config.SHOP_ORDERS_RECOVERY_AFTER_S * 1000,
     intervalMs: config.SHOP_ORDERS_RECOVERY_INTERVAL_S * 1000,
@@ -131,6 +132,7 @@ export async function createOrders(
         sessionSeconds: config.SHOP_ORDERS_SESSION_SECONDS,
         ready,
         recovery,
+        claims,
       }),
       httpRoutes: {
         "/webhooks/stripe": stripeWebhookRoute({

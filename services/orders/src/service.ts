@@ -13,8 +13,9 @@ import { hasLinesOf, sellerView } from "./domain/seller-view.js";
 import { cancelOrder, fulfillOrder, refundOrder } from "./order-operations.js";
 import type { OrderReadModel } from "./order-read-model.js";
 import type { OrderRecovery } from "./order-recovery.js";
-import { releaseStock, runCheckout, type SagaPorts } from "./order-saga.js";
-import { isOrderConflict } from "./store/order-event-store.js";
+import { continueCheckout, isStalledBeforePayment, releaseStock, runCheckout, type SagaPorts } from "./order-saga.js";
+import { isOrderConflict, type StoredOrder } from "./store/order-event-store.js";
+import type { RecoveryClaims } from "./store/recovery-claims.js";
 
 export interface OrderServiceDeps {
   ports: SagaPorts;
@@ -27,6 +28,8 @@ export interface OrderServiceDeps {
   ready: Promise<void>;
   /** RecoverOrders runs a pass of it now. */
   recovery: OrderRecovery;
+  /** The claims recovery takes: a retry resuming a stalled checkout takes its order's too. */
+  claims: RecoveryClaims;
 }
 
 /** Same answer as for an order that does not exist: an order id alone must not confirm that the order exists. */
@@ -53,6 +56,20 @@ function mayChange(order: Order, principal: Principal): boolean {
   return principal.role === Role.SELLER && hasLinesOf(order, principal.subject);
 }
 
+/** What a CreateOrder asks for, as far as resuming its checkout goes. */
+interface RequestedCheckout {
+  lines: ReadonlyArray<{ sku: string; quantity: bigint }>;
+  paymentMethod: string;
+}
+
+/** A retry names the same items as the call that placed the order (prices may have changed since; they stay). */
+function sameLines(order: Order, requested: RequestedCheckout["lines"]): boolean {
+  return (
+    order.lines.length === requested.length &&
+    order.lines.every((line, i) => line.sku === requested[i]?.sku && line.quantity === requested[i]?.quantity)
+  );
+}
+
 /** The Connect implementation: authorize per order, price from the catalog, run the saga, read the projection. */
 export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceImpl<typeof OrderService>> {
   const { ports, readModel } = deps;
@@ -64,6 +81,54 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
   };
   const withAccessToken = (order: Order) =>
     create(OrderSchema, { ...order, accessToken: orderAccessToken(order.id, deps.tokenKeys) });
+
+  /** The order as its stream has it, after someone else (another call of the same request, the webhook) advanced it. */
+  const standing = async (stored: StoredOrder) => {
+    if (stored.order.state === OrderState.CANCELLED) {
+      // Cancelled while this checkout ran: a hold it made after the cancel released holds is let go now, not left
+      // to run out (nothing to release is fine).
+      await releaseStock(ports, stored, "order cancelled during checkout").catch(() => undefined);
+    }
+    return stored.order;
+  };
+
+  /**
+   * With the order's claim held: a checkout an earlier call of the same request placed and that stopped before its
+   * payment started (e.g. the inventory was unavailable) resumes; any other order is answered as it stands.
+   */
+  const resumeClaimed = async (orderId: string, req: RequestedCheckout): Promise<Order | undefined> => {
+    const current = await ports.store.load(orderId);
+    if (current === undefined) return undefined;
+    if (!isStalledBeforePayment(current.order) || !sameLines(current.order, req.lines)) return standing(current);
+    try {
+      return await continueCheckout(ports, current, req.paymentMethod);
+    } catch (err) {
+      if (!isOrderConflict(err)) throw err;
+      const after = await ports.store.load(orderId);
+      return after === undefined ? current.order : standing(after);
+    }
+  };
+
+  /**
+   * Runs `resume` holding the order's claim, as recovery does, so that two retries, or a retry and recovery, never
+   * drive one order at once (a first call still running is fenced by the order stream's expected sequence, as it is
+   * against recovery). Without the claim someone else is driving the order: the caller gets it as it stands.
+   */
+  const withClaim = async (order: Order, resume: () => Promise<Order>): Promise<Order> => {
+    if (!(await deps.claims.claim(order.id))) return (await ports.store.load(order.id))?.order ?? order;
+    try {
+      return await resume();
+    } finally {
+      await deps.claims.release(order.id).catch(() => undefined);
+    }
+  };
+
+  /** A retry of a request already placed: its stalled checkout resumes; otherwise the order is answered as it is. */
+  const retried = async (order: Order, req: RequestedCheckout) => {
+    if (!isStalledBeforePayment(order) || !sameLines(order, req.lines)) return order;
+    // The read model may lag behind the order's stream: the claim holder resumes from the stream itself.
+    return withClaim(order, async () => (await resumeClaimed(order.id, req)) ?? order);
+  };
 
   return {
     async startCustomerSession(_req, ctx) {
@@ -92,14 +157,14 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
       // answers from memory for orders it knows; one it does not know yet (placed a moment ago, or on another
       // replica) loses the OrderPlaced append below and is answered from its subject.
       const existing = readModel.has(orderId) ? await readModel.get(orderId) : undefined;
-      if (existing !== undefined) return withAccessToken(existing.order);
+      if (existing !== undefined) return withAccessToken(await retried(existing.order, req));
       let priced: ReturnType<typeof priceLines>;
       try {
         priced = priceLines(req.lines, deps.prices.lookup);
       } catch (err) {
         // A retry of an order placed while its product was still on sale returns that order, not a refusal.
         const placedBefore = await readModel.get(orderId);
-        if (placedBefore !== undefined) return withAccessToken(placedBefore.order);
+        if (placedBefore !== undefined) return withAccessToken(await retried(placedBefore.order, req));
         throw err;
       }
       const placed = create(OrderSchema, {
@@ -116,15 +181,11 @@ export function createOrderServiceImpl(deps: OrderServiceDeps): Partial<ServiceI
         return withAccessToken(await runCheckout(ports, placed, req.requestId, req.paymentMethod));
       } catch (err) {
         if (!isOrderConflict(err)) throw err;
-        // Another call with the same request id, or the webhook, advanced the order first: answer with where it is.
+        // Another call with the same request id, or the webhook, advanced the order first: answer with where it is,
+        // or resume it if that call's checkout stopped before the payment started.
         const current = await ports.store.load(orderId);
         if (current === undefined) throw err;
-        if (current.order.state === OrderState.CANCELLED) {
-          // Cancelled while this checkout ran: a hold it made after the cancel released holds is let go now, not
-          // left to run out (nothing to release is fine).
-          await releaseStock(ports, current, "order cancelled during checkout").catch(() => undefined);
-        }
-        return withAccessToken(current.order);
+        return withAccessToken(await retried(await standing(current), req));
       }
     },
 

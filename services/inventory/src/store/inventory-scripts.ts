@@ -20,6 +20,7 @@ export const scriptSources = {
   restoreLevel: lua("restore-level"),
   outboxClaim: lua("outbox-claim"),
   outboxRelease: lua("outbox-release"),
+  outboxRenew: lua("outbox-renew"),
 } as const;
 
 export type ScriptName = keyof typeof scriptSources;

@@ -21,7 +21,12 @@ export interface RedisOutboxSourceOptions {
   /** Turns an entry into the event to publish (the scripts cannot encode protobuf, so this happens here). */
   toEvent: (entry: OutboxEntry) => EncodedEvent;
   logger: Logger;
-  /** How long a relay keeps the lease without renewing it; another replica takes over after that. Default 15 s. */
+  /**
+   * How long a relay keeps the lease without renewing it; another replica takes over after that. Every claim renews it
+   * (the relay claims at least once per poll interval) and so does a timer while a batch is being published, so keep it
+   * a few times the relay's poll interval, and below the time callers wait for the ledger: a replica that died holding
+   * the lease stalls every change for up to this long. Default 3 s.
+   */
   leaseMs?: number;
   /**
    * Called once JetStream stored a batch, with its last entry id and the ready marker's value when the batch was
@@ -46,7 +51,7 @@ function entryOf([id, flat]: [string, string[]]): OutboxEntry {
  */
 export function createRedisOutboxSource(options: RedisOutboxSourceOptions): RedisOutboxSource {
   const { redis, keys, logger } = options;
-  const leaseMs = options.leaseMs ?? 15_000;
+  const leaseMs = options.leaseMs ?? 3_000;
   const token = randomUUID();
   const run = defineInventoryScripts(redis);
   // XREAD BLOCK occupies a connection, so waiting for work gets its own.
@@ -99,9 +104,17 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
         }
       }
       lastSeenId = ids.at(-1) ?? lastSeenId;
+      // A slow publish (a NATS node failing over) must not outlast the lease, or a second relay would claim the same
+      // entries while this one still sends them.
+      const renewal = setInterval(
+        () => void run("outboxRenew", [keys.outboxLease], [token, leaseMs]).catch(() => undefined),
+        Math.max(1, Math.floor(leaseMs / 3)),
+      );
+      renewal.unref();
       return {
         events,
         async markPublished() {
+          clearInterval(renewal);
           // JetStream holds the batch now: its waiters hear so at once, and the next claim deletes the entries.
           const lastId = ids.at(-1);
           if (lastId) options.onPublished?.(lastId, epoch);
@@ -116,7 +129,9 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
           await pipeline.exec();
         },
         // Entries stay in the stream and the lease stays ours, so the retry publishes them in the same order.
-        async abandon() {},
+        async abandon() {
+          clearInterval(renewal);
+        },
       };
     },
 

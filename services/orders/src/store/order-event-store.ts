@@ -1,6 +1,6 @@
 import { create, type DescMessage } from "@bufbuild/protobuf";
 import type { JetStreamManager, MsgRequest } from "@nats-io/jetstream";
-import { OrderPaidSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
+import { OrderPaidSchema, PaymentSucceededSchema } from "@shop/contracts/shop/orders/v1/events_pb.js";
 import type { Order } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import {
   decodeEvent,
@@ -25,6 +25,11 @@ export function isOrderConflict(err: unknown): err is OrderConflictError {
 export interface StoredOrder {
   order: Order;
   lastSequence: number;
+  /**
+   * PaymentSucceeded is on the subject. It changes no state (OrderPaid follows it), so a process that died between
+   * the two leaves a PENDING order whose payment is already recorded: the step that resumes must not record it again.
+   */
+  paymentRecorded?: boolean;
 }
 
 /** The ORDERS stream as the orders' source of truth: one subject per order, appends guarded by its last sequence. */
@@ -90,16 +95,18 @@ export function createOrderEventStore(options: {
       let order: Order | undefined;
       let seq = 1;
       let lastSequenceRead = 0;
+      let paymentRecorded = false;
       while (lastSequenceRead < last) {
         // `next_by_subj` (NATS ≥ 2.9): the subject's first message at or after `seq`; nats.js types only seq and last.
         const msg = await jsm.streams.getMessage(stream, { next_by_subj: subject, seq } as unknown as MsgRequest);
         if (msg === null) break;
         const schema = schemaByType.get(msg.header?.get(eventTypeHeader) ?? "");
         if (schema !== undefined) order = applyOrderEvent(order, decodeEvent(schema, msg.data) as OrderEvent);
+        if (schema === PaymentSucceededSchema) paymentRecorded = true;
         lastSequenceRead = msg.seq;
         seq = msg.seq + 1;
       }
-      return order === undefined ? undefined : { order, lastSequence: lastSequenceRead };
+      return order === undefined ? undefined : { order, lastSequence: lastSequenceRead, paymentRecorded };
     },
   };
 }
