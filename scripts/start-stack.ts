@@ -1,28 +1,27 @@
-// `npm start`: runs every service of the platform on this machine as child processes, without Docker.
-// Needs PostgreSQL, Redis and NATS (JetStream) on their local default ports, or SHOP_DATABASE_URL/SHOP_REDIS_URL/
-// SHOP_NATS_URL pointing elsewhere. The first run creates an operator API key and prints it once, the token keys and
-// one API key of role service per service (kept in .shop-data/, git-ignored). It runs services in development mode.
-import { type ChildProcess, spawn } from "node:child_process";
+// `npm start`: runs every service of the platform on this machine as child processes, without Docker. PostgreSQL,
+// NATS and Redis come from SHOP_DATABASE_URL/SHOP_NATS_URL/SHOP_REDIS_URL, else from what answers on their local
+// ports, else the launcher starts them (scripts/stack/local-servers.ts): PostgreSQL embedded (PGlite), nats-server and
+// redis-server from the PATH. The first run creates an operator API key and prints it once, the token keys and one
+// API key of role service per service, a seller key, and imports the sample catalog as that seller (all kept in
+// .shop-data/, git-ignored). It runs services in development mode, and stops everything it started on Ctrl-C, on
+// SIGTERM, and when the process that started it (npm) goes away.
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { createChildSupervisor, isStackStoppingError } from "./stack/child-supervisor.js";
+import { type ServerName, serversOf, startLocalServers } from "./stack/local-servers.js";
+import { type Seed, seedSampleCatalog } from "./stack/sample-catalog-seed.js";
+import { repoRoot, stackServices } from "./stack/stack-services.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = repoRoot;
 const dataDir = process.env.SHOP_DATA_DIR ?? join(root, ".shop-data");
 
-/** Start order matters: products hosts the API keys, the gateway goes last. */
 const portOf = (name: string, fallback: number) => Number(process.env[`SHOP_${name.toUpperCase()}_PORT`] ?? fallback);
-const knownServices = [
-  { name: "products", port: portOf("products", 8081) },
-  { name: "inventory", port: portOf("inventory", 8083) },
-  { name: "search", port: portOf("search", 8082) },
-  // Stripe as the orders service sees it: the local emulator (no network needed), before orders.
-  { name: "stripe-emulator", port: portOf("stripe_emulator", 12111) },
-  { name: "orders", port: portOf("orders", 8084) },
-  { name: "gateway", port: portOf("gateway", 8080) },
-].filter((service) => existsSync(join(root, "services", service.name, "src", "main.ts")));
+const knownServices = stackServices.map((service) => ({
+  name: service.name,
+  port: portOf(service.name.replaceAll("-", "_"), service.defaultPort),
+}));
 // SHOP_SERVICES=products,gateway runs a subset, e.g. while another service runs elsewhere or under a debugger.
 const services = knownServices.filter(
   (service) => !process.env.SHOP_SERVICES || process.env.SHOP_SERVICES.split(",").includes(service.name),
@@ -94,97 +93,57 @@ const sharedEnv: Record<string, string> = {
   SHOP_SEARCH_SNAPSHOT_DIR: join(dataDir, "search"),
 };
 
-const children = new Map<string, ChildProcess>();
-let stopping = false;
-
-function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) {
-  const lines = createInterface({ input: stream });
-  lines.on("line", (line) => {
-    let text = line;
-    try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-      const level = entry.level && entry.level >= 50 ? "ERROR " : entry.level && entry.level >= 40 ? "WARN " : "";
-      text = `${level}${entry.msg ?? line}${entry.err?.message ? `: ${entry.err.message}` : ""}`;
-    } catch {}
-    out.write(`[${name.padEnd(9)}] ${text}\n`);
-  });
-}
-
-async function waitReady(name: string, port: number, timeoutMs = 60_000, path = "/readyz"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!children.has(name)) throw new Error(`${name} exited during start; see its log lines above`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}${path}`)).ok) return;
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 200));
+/** The parent of a process whose command is a shell (npm's `sh -c`); undefined otherwise or where `ps` is missing. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const [parent, command] = execFileSync("ps", ["-o", "ppid=,comm=", "-p", String(pid)], { encoding: "utf8" })
+      .trim()
+      .split(/\s+/);
+    return command && /^(.*\/)?(sh|bash|dash|zsh)$/.test(command) ? Number(parent) : undefined;
+  } catch {
+    return undefined;
   }
-  throw new Error(`${name} was not ready on port ${port} after ${timeoutMs / 1000} s`);
 }
 
-function stopAll(code: number) {
-  if (stopping) return;
-  stopping = true;
-  for (const child of children.values()) child.kill("SIGTERM");
-  const force = setTimeout(() => {
-    for (const child of children.values()) child.kill("SIGKILL");
-    process.exit(code);
-  }, 15_000);
-  force.unref();
-  const check = setInterval(() => {
-    if (children.size === 0) {
-      clearInterval(check);
-      process.exit(code);
-    }
-  }, 100);
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-process.on("SIGINT", () => stopAll(0));
-process.on("SIGTERM", () => stopAll(0));
+const supervisor = createChildSupervisor();
+process.on("SIGINT", () => supervisor.stopAll(0));
+process.on("SIGTERM", () => supervisor.stopAll(0));
+// `kill <npm's pid>` ends npm without passing the signal on to this process: its parent (npm, or the `sh -c` npm ran
+// it in, which dies with npm) goes away and another process adopts this one. Under `sh -c`, npm itself is watched
+// too, for when the shell outlives it.
+const parentAtStart = process.ppid;
+const npmPid = process.env.npm_lifecycle_event ? parentOf(parentAtStart) : undefined;
+setInterval(() => {
+  if (process.ppid !== parentAtStart || (npmPid !== undefined && !isRunning(npmPid))) supervisor.stopAll(0);
+}, 500).unref();
 
-/** Starts one child of the stack and waits until it answers `readyPath`; any child exiting stops them all. */
+/** Starts one child of the stack and waits until it answers `readyPath`. */
 async function launch(
   name: string,
   port: number,
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; readyPath?: string },
 ): Promise<void> {
-  const child = spawn(process.execPath, args, {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.set(name, child);
-  prefixLines(name, child.stdout, process.stdout);
-  prefixLines(name, child.stderr, process.stderr);
-  child.on("exit", (code, signal) => {
-    children.delete(name);
-    if (!stopping) {
-      process.stderr.write(`[${name}] exited (${signal ?? code}); stopping the stack\n`);
-      stopAll(1);
-    }
-  });
-  try {
-    await waitReady(name, port, 60_000, options.readyPath);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    stopAll(1);
-    await new Promise(() => undefined);
+  supervisor.start(name, process.execPath, args, { cwd: options.cwd, env: options.env });
+  const timeoutMs = 60_000;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!supervisor.running(name)) throw new Error(`${name} exited during start; see its log lines above`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}${options.readyPath ?? "/readyz"}`)).ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-for (const service of services) {
-  await launch(service.name, service.port, ["--import", "tsx", join("services", service.name, "src", "main.ts")], {
-    cwd: root,
-    env: {
-      ...upstreams,
-      ...process.env,
-      ...sharedEnv,
-      SHOP_SERVICE_KEY: serviceKeys.get(service.name) ?? "",
-      SHOP_PORT: String(service.port),
-      ...ownEnv[service.name],
-    },
-  });
+  throw new Error(`${name} was not ready on port ${port} after ${timeoutMs / 1000} s`);
 }
 
 const gateway = services.find((service) => service.name === "gateway");
@@ -197,32 +156,71 @@ const storefront =
   (!process.env.SHOP_SERVICES || process.env.SHOP_SERVICES.split(",").includes("storefront"))
     ? { port: portOf("storefront", 5173) }
     : undefined;
-if (gateway !== undefined && storefront !== undefined) {
-  const vite = join(root, "node_modules", "vite", "bin", "vite.js");
-  await launch("storefront", storefront.port, [vite, "--port", String(storefront.port), "--strictPort"], {
-    cwd: storefrontDir,
-    env: { ...process.env, VITE_SHOP_GATEWAY: `http://127.0.0.1:${gateway.port}` },
-    readyPath: "/",
-  });
+
+async function startStack(): Promise<{ servers: string[]; seed: Seed | undefined }> {
+  const needs = new Set<ServerName>(services.flatMap((service) => serversOf[service.name] ?? []));
+  const servers = await startLocalServers(supervisor, { dataDir, needs });
+  for (const service of services) {
+    await launch(service.name, service.port, ["--import", "tsx", join("services", service.name, "src", "main.ts")], {
+      cwd: root,
+      env: {
+        ...upstreams,
+        ...process.env,
+        ...servers.env,
+        ...sharedEnv,
+        SHOP_SERVICE_KEY: serviceKeys.get(service.name) ?? "",
+        SHOP_PORT: String(service.port),
+        ...ownEnv[service.name],
+      },
+    });
+  }
+  if (gateway !== undefined && storefront !== undefined) {
+    const vite = join(root, "node_modules", "vite", "bin", "vite.js");
+    await launch("storefront", storefront.port, [vite, "--port", String(storefront.port), "--strictPort"], {
+      cwd: storefrontDir,
+      env: { ...process.env, VITE_SHOP_GATEWAY: `http://127.0.0.1:${gateway.port}` },
+      readyPath: "/",
+    });
+  }
+  // The seed goes through the gateway to products, as a person's import does.
+  const seeds = gateway !== undefined && services.some((service) => service.name === "products");
+  const seed = seeds
+    ? await seedSampleCatalog(supervisor, {
+        dataDir,
+        gatewayUrl: `http://127.0.0.1:${gateway.port}`,
+        operatorKey: operatorKey.value,
+      })
+    : undefined;
+  return { servers: servers.summary, seed };
 }
-process.stdout.write(`\nShop is running: ${services.map((s) => `${s.name} :${s.port}`).join(", ")}\n`);
-if (gateway) process.stdout.write(`Gateway (use this endpoint): http://127.0.0.1:${gateway.port}\n`);
-if (storefront) process.stdout.write(`Storefront (open it in a browser): http://127.0.0.1:${storefront.port}\n`);
-if (operatorKey.created)
-  process.stdout.write(
-    `Operator API key (shown once, kept in ${join(dataDir, "operator-key")}):\n  ${operatorKey.value}\n`,
-  );
-else process.stdout.write(`Operator API key: in ${join(dataDir, "operator-key")}\n`);
-process.stdout.write(
-  `Token keys and service keys (development mode): in ${join(dataDir, "token-keys")} and ${join(dataDir, "service-keys")}/\n`,
-);
+
+const { servers, seed } = await startStack().catch((err: unknown) => {
+  if (!isStackStoppingError(err)) {
+    process.stderr.write(`\n${(err as Error).message}\n`);
+    supervisor.stopAll(1);
+  }
+  // stopAll ends the process once everything has stopped.
+  return new Promise<never>(() => undefined);
+});
+const lines = [`\nShop is running: ${services.map((s) => `${s.name} :${s.port}`).join(", ")}`];
+if (gateway) lines.push(`Gateway (use this endpoint): http://127.0.0.1:${gateway.port}`);
+if (storefront) lines.push(`Storefront (open it in a browser): http://127.0.0.1:${storefront.port}`);
 if (services.some((service) => service.name === "orders")) {
-  process.stdout.write(
+  lines.push(
     process.env.SHOP_SMTP_URL
-      ? `Order emails: sent through ${new URL(process.env.SHOP_SMTP_URL).host}\n`
-      : `Order emails (.eml files): in ${mailOutboxDir}/\n`,
+      ? `Order emails: sent through ${new URL(process.env.SHOP_SMTP_URL).host}`
+      : `Order emails (.eml files): in ${mailOutboxDir}/`,
   );
 }
-process.stdout.write(
-  `Log in with: npx shop login --endpoint http://127.0.0.1:${gateway?.port ?? 8080} --key "$(cat ${join(dataDir, "operator-key")})"\n`,
+lines.push(...servers);
+if (seed?.imported)
+  lines.push(`Sample catalog (examples/sample-catalog.csv), imported as the sample seller: ${seed.imported}`);
+if (seed) lines.push(`Seller API key (the sample seller; kept in ${seed.sellerKeyPath}):`, `  ${seed.sellerKey}`);
+if (operatorKey.created)
+  lines.push(`Operator API key (shown once, kept in ${join(dataDir, "operator-key")}):`, `  ${operatorKey.value}`);
+else lines.push(`Operator API key: in ${join(dataDir, "operator-key")}`);
+lines.push(
+  `Token keys and service keys (development mode): in ${join(dataDir, "token-keys")} and ${join(dataDir, "service-keys")}/`,
+  `Log in with: npx shop login --endpoint http://127.0.0.1:${gateway?.port ?? 8080} --key "$(cat ${seed?.sellerKeyPath ?? join(dataDir, "operator-key")})"`,
 );
+process.stdout.write(`${lines.join("\n")}\n`);

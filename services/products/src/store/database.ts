@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import {
   type ColumnType,
@@ -124,15 +125,23 @@ const preparedName = /^\/\* prepared as ([a-z0-9_]+) \*\//;
 function preparingPool(pool: pg.Pool): PostgresPool {
   // One wrapper per pg client: kysely keeps its connection objects by client identity.
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
-    query: ((text: string | pg.Submittable, values: unknown[] = []) => {
-      // A cursor (a streamed query) passes through as it is.
-      if (typeof text !== "string") return client.query(text);
-      const name = preparedName.exec(text)?.[1];
-      return client.query(name === undefined ? { text, values } : { name, text, values });
-    }) as unknown as PostgresPoolClient["query"],
-    release: (destroy) => client.release(destroy),
-  });
+  // Each connection names its statements apart: where connections share one session (PGlite behind pglite-socket,
+  // `npm start`'s embedded database), a statement prepared by a connection that has since closed is still there, and
+  // a new connection preparing the same name would fail.
+  const poolId = randomBytes(4).toString("hex");
+  let connections = 0;
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    const suffix = `_${poolId}_${++connections}`;
+    return {
+      query: ((text: string | pg.Submittable, values: unknown[] = []) => {
+        // A cursor (a streamed query) passes through as it is.
+        if (typeof text !== "string") return client.query(text);
+        const name = preparedName.exec(text)?.[1];
+        return client.query(name === undefined ? { text, values } : { name: `${name}${suffix}`, text, values });
+      }) as unknown as PostgresPoolClient["query"],
+      release: (destroy) => client.release(destroy),
+    };
+  };
   return {
     async connect() {
       const client = await pool.connect();

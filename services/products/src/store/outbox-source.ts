@@ -53,6 +53,14 @@ export function createOutboxSource(options: PostgresOutboxSourceOptions): Postgr
     for (const resolve of waiters) resolve();
     waiters.clear();
   };
+  // Where every connection shares one session (PGlite behind pglite-socket, `npm start`'s embedded database), the
+  // NOTIFY comes back on the connection that committed, a pool connection, instead of the LISTEN connection.
+  const heard = new WeakSet<pg.PoolClient>();
+  pool.on("acquire", (client) => {
+    if (heard.has(client)) return;
+    heard.add(client);
+    client.on("notification", wake);
+  });
 
   const listen = async () => {
     const client = new pg.Client({ connectionString: options.connectionString });
