@@ -183,7 +183,11 @@ async function startStack(): Promise<{ servers: string[]; seed: Seed | undefined
     });
   }
   // The seed goes through the gateway to products, as a person's import does.
-  const seeds = gateway !== undefined && services.some((service) => service.name === "products");
+  // SHOP_SAMPLE_CATALOG=0 starts with an empty catalog (a test that counts its own products, a real shop).
+  const seeds =
+    process.env.SHOP_SAMPLE_CATALOG !== "0" &&
+    gateway !== undefined &&
+    services.some((service) => service.name === "products");
   const seed = seeds
     ? await seedSampleCatalog(supervisor, {
         dataDir,

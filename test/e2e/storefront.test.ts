@@ -62,6 +62,8 @@ async function startStack(ports: Record<string, number>, storefrontOrigin: strin
       SHOP_DATA_DIR: dataDir,
       SHOP_SERVICES: "products,inventory,search,stripe-emulator,orders,gateway",
       SHOP_CORS_ORIGINS: storefrontOrigin,
+      // The test counts the products it creates.
+      SHOP_SAMPLE_CATALOG: "0",
       ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [`SHOP_${name}_PORT`, String(port)])),
     },
     stdio: ["ignore", "pipe", "pipe"],
