@@ -30,8 +30,9 @@ beforeAll(async () => {
   cluster = await startOwnNatsCluster(3);
   h = await startCheckoutHarness({
     testEnv: { nats: { urls: cluster.urls, streamReplicas: 3 } },
-    // An order a failover interrupted is settled within seconds, not the default two minutes.
-    ordersEnv: { SHOP_ORDERS_RECOVERY_AFTER_S: "3", SHOP_ORDERS_RECOVERY_INTERVAL_S: "1" },
+    // An order a failover interrupted is settled within seconds, not the default two minutes — but not so soon that
+    // recovery cancels a checkout the client is still retrying (a Reserve may wait 5 s for the ledger on a busy CI).
+    ordersEnv: { SHOP_ORDERS_RECOVERY_AFTER_S: "15", SHOP_ORDERS_RECOVERY_INTERVAL_S: "1" },
   });
   const started = await startProductsInstance(h.env);
   products = started.products;
