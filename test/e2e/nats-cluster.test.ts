@@ -3,17 +3,16 @@
 // SIGKILL a third of the way through a burst of product writes and checkouts. The client retries what failed with the
 // same idempotency key; every write is then stored exactly once, and the services found the surviving nodes by
 // themselves.
-import { fromBinary } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import { type Consumer, jetstream } from "@nats-io/jetstream";
 import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { ProductService } from "@shop/contracts/shop/products/v1/product_service_pb.js";
 import { type CheckoutHarness, checkoutRequest, startCheckoutHarness } from "@shop/orders/internal";
-import { contractRegistry, contractStreams, eventTypeHeader, metaOf } from "@shop/platform";
+import { contractStreams } from "@shop/platform";
 import { clientFor, createTestKeys, type OwnNatsCluster, startOwnNatsCluster, waitFor } from "@shop/platform/testing";
 import type { Products } from "@shop/products";
 import { inParallel, startProductsInstance } from "@shop/products/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storedEvents } from "../support/stream-events.js";
 
 const productWrites = 300;
 const checkouts = 60;
@@ -61,45 +60,6 @@ async function connectedNames(index: number): Promise<string[]> {
   const { connections } = (await response.json()) as { connections?: Array<{ name?: string }> };
   return (connections ?? []).map((c) => c.name ?? "").filter((name) => name.startsWith("shop-"));
 }
-
-/** One stored message of a stream, decoded far enough to count it. */
-interface Stored {
-  typeName: string;
-  eventId: string;
-  aggregateId: string;
-}
-
-/**
- * Every message of a stream of the namespace, in order. Creating the ordered consumer that reads it may time out for
- * a while after a node died (NATS 2.9 may still place it there), so that is tried again.
- */
-async function storedEvents(stream: string): Promise<Stored[]> {
-  const { state } = await h.jetstream.jsm.streams.info(stream);
-  const events: Stored[] = [];
-  if (state.messages === 0) return events;
-  let consumer: Consumer | undefined;
-  for (let attempt = 1; consumer === undefined; attempt++) {
-    consumer = await jetstream(h.jetstream.nats)
-      .consumers.get(stream)
-      .catch((err) => {
-        if (attempt === 10) throw err;
-        return undefined;
-      });
-  }
-  const messages = await consumer.consume();
-  for await (const msg of messages) {
-    const typeName = msg.headers?.get(eventTypeHeader) ?? "";
-    const schema = contractRegistry.getMessage(typeName);
-    if (schema === undefined) throw new Error(`unknown event type "${typeName}" at ${stream}:${msg.seq}`);
-    const meta = metaOf(fromBinary(schema, msg.data));
-    events.push({ typeName, eventId: meta.eventId, aggregateId: meta.aggregateId });
-    if (msg.seq >= state.last_seq) break;
-  }
-  await messages.close();
-  return events;
-}
-
-const shortType = (typeName: string) => typeName.split(".").pop() as string;
 
 describe("the shop on a 3-node NATS JetStream cluster", () => {
   const streamNames = () => contractStreams(h.env.namespace).map((spec) => spec.name);
@@ -217,7 +177,7 @@ describe("the shop on a 3-node NATS JetStream cluster", () => {
 
     await products.relay?.drained(30_000);
     await h.inventoryService.outboxDrained(30_000);
-    const stored = (await Promise.all(streamNames().map(storedEvents))).flat();
+    const stored = (await Promise.all(streamNames().map((stream) => storedEvents(h.jetstream.nats, stream)))).flat();
     const ids = stored.map((e) => e.eventId);
     expect(
       ids.filter((id, i) => ids.indexOf(id) !== i),
@@ -226,7 +186,7 @@ describe("the shop on a 3-node NATS JetStream cluster", () => {
 
     const aggregatesOf = (type: string) =>
       stored
-        .filter((e) => shortType(e.typeName) === type)
+        .filter((e) => e.type === type)
         .map((e) => e.aggregateId)
         .sort();
     expect(aggregatesOf("ProductCreated")).toEqual([...productIds].sort());
@@ -234,7 +194,7 @@ describe("the shop on a 3-node NATS JetStream cluster", () => {
       expect(aggregatesOf(type), type).toEqual([...orderIds].sort());
     }
     const counts: Record<string, number> = {};
-    for (const event of stored) counts[shortType(event.typeName)] = (counts[shortType(event.typeName)] ?? 0) + 1;
+    for (const event of stored) counts[event.type] = (counts[event.type] ?? 0) + 1;
     expect(counts.OrderCancelled ?? 0).toBe(0);
     expect(counts.PaymentFailed ?? 0).toBe(0);
 
@@ -275,8 +235,10 @@ describe("the shop on a 3-node NATS JetStream cluster", () => {
       30_000,
       "the order placed after the kill paid",
     );
-    const created = (await storedEvents(`${h.env.namespace}_PRODUCTS`)).filter((e) => e.aggregateId === after.id);
-    expect(created.map((e) => shortType(e.typeName))).toContain("ProductCreated");
+    const created = (await storedEvents(h.jetstream.nats, `${h.env.namespace}_PRODUCTS`)).filter(
+      (e) => e.aggregateId === after.id,
+    );
+    expect(created.map((e) => e.type)).toContain("ProductCreated");
 
     const inventoryUrl = h.ordersEnv.SHOP_UPSTREAM_INVENTORY as string;
     for (const url of [productsUrl, inventoryUrl, h.ordersUrl]) {

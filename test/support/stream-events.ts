@@ -2,7 +2,7 @@
 // NATS subscription — which also sees a repeat that JetStream's msgID dedup dropped, so a relay that published an
 // event twice cannot hide behind the dedup.
 import { fromBinary } from "@bufbuild/protobuf";
-import { jetstream } from "@nats-io/jetstream";
+import { type Consumer, jetstream } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { contractRegistry, eventTypeHeader, metaOf } from "@shop/platform";
 
@@ -22,13 +22,23 @@ function decode(msg: Pick<Msg, "headers" | "data" | "subject">): SeenEvent {
   return { type: typeName.split(".").pop() as string, eventId: meta.eventId, aggregateId: meta.aggregateId };
 }
 
-/** Every message `stream` holds, in order, through an ordered consumer. */
+/**
+ * Every message `stream` holds, in order, through an ordered consumer. Creating that consumer may time out for a while
+ * after a cluster node died (NATS 2.9 may still place it there), so that is tried again.
+ */
 export async function storedEvents(nats: NatsConnection, stream: string): Promise<SeenEvent[]> {
   const js = jetstream(nats);
   const { state } = await (await js.jetstreamManager()).streams.info(stream);
   const events: SeenEvent[] = [];
   if (state.messages === 0) return events;
-  const messages = await (await js.consumers.get(stream)).consume();
+  let consumer: Consumer | undefined;
+  for (let attempt = 1; consumer === undefined; attempt++) {
+    consumer = await js.consumers.get(stream).catch((err: unknown) => {
+      if (attempt === 10) throw err;
+      return undefined;
+    });
+  }
+  const messages = await consumer.consume();
   for await (const msg of messages) {
     events.push(decode(msg));
     if (msg.seq >= state.last_seq) break;
