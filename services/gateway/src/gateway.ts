@@ -9,8 +9,10 @@ import {
   clampDeadline,
   createMetricsRegistry,
   createProbeHandler,
+  drainRefusedBody,
   type Logger,
   type Platform,
+  refusedBodyDrain,
   retryLaterError,
   setDeadline,
   startDualProtocolServer,
@@ -148,9 +150,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       body = await readRequestBody(req, options.maxRequestBytes);
     } catch (err) {
       clearTimeout(deadline);
-      // A refused body is left unread: close the HTTP/1.1 connection rather than read what we refuse.
+      // What is left of a refused body is read and dropped (a bounded amount) so the caller reads the refusal; a
+      // larger one closes the HTTP/1.1 connection.
       if (ConnectError.from(err).code === Code.ResourceExhausted && !req.readableEnded) {
-        if (req.httpVersionMajor === 1) extraHeaders.connection = "close";
+        const limit = refusedBodyDrain.bytesPerCapByte * options.maxRequestBytes;
+        const declared = Number(req.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > limit) {
+          if (req.httpVersionMajor === 1) extraHeaders.connection = "close";
+        } else void drainRefusedBody(req, limit, refusedBodyDrain.ms);
       }
       refuse(err);
       return;

@@ -17,7 +17,6 @@ export function readRequestBody(req: AnyRequest, maxBytes: number): Promise<Buff
       size += chunk.length;
       if (size > maxBytes) {
         cleanup();
-        req.pause();
         reject(tooLarge());
         return;
       }

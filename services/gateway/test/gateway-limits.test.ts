@@ -28,6 +28,7 @@ const maxRequestBytes = 64 * 1024;
 const anonymousBudget = 6;
 let searched = 0;
 let env: TestEnv;
+let seller: ReturnType<typeof generateApiKey>;
 let sellerKey: string;
 let upstream: RunningService;
 let silent: DualProtocolServer;
@@ -60,7 +61,7 @@ beforeAll(async () => {
     { apiKeys: first.platform.apiKeys },
   );
   // Two replicas learn the same keys (from the identity stream in a deployment); here, the test seller's.
-  const seller = generateApiKey(Role.SELLER);
+  seller = generateApiKey(Role.SELLER);
   for (const { platform } of [first, second]) platform.apiKeys.put(seller.record);
   sellerKey = seller.secret;
   // An upstream that accepts calls and never answers: only the gateway's own deadline can end them.
@@ -110,6 +111,37 @@ describe("request size at the gateway", () => {
     );
     expect(outcome.code).toBe("resource_exhausted");
     expect(searched).toBe(before);
+  });
+  it("answers callers that send a whole oversized body before reading, and keeps serving", async () => {
+    // Node's client sends the whole body before reading and asks to close the connection: had the gateway closed it
+    // with the body unread, the reset would lose the answer. Megabytes, so the body outgrows the sockets' buffers.
+    const cap = 4 * 1024 * 1024;
+    const setup = await gatewayPlatform(env, {
+      SHOP_MAX_REQUEST_BYTES: String(cap),
+      SHOP_RATE_LIMIT_PER_CREDENTIAL: "1000",
+    });
+    setup.platform.apiKeys.put(seller.record);
+    const gateway = await startTestGateway(setup, { search: upstream.url });
+    const big = Buffer.alloc(3 * cap, 0x20);
+    const codes: string[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        for (const protocol of ["connect-binary", "grpc-web"] as const) {
+          const body = protocol === "grpc-web" ? envelope(big) : big;
+          const outcome = await rawCall(gateway.url, searchPath, protocol, body, {
+            authorization: `Bearer ${sellerKey}`,
+          }).catch((err: Error) => ({ code: err.message }));
+          codes.push(outcome.code);
+        }
+      }
+      const after = await rawCall(gateway.url, searchPath, "connect-binary", new Uint8Array(), {
+        authorization: `Bearer ${sellerKey}`,
+      });
+      expect(after.code).toBe("ok");
+    } finally {
+      await gateway.stop();
+    }
+    expect(new Set(codes)).toEqual(new Set(["resource_exhausted"]));
   });
 });
 

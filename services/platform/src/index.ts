@@ -75,6 +75,7 @@ export { startDualProtocolServer } from "./server/dual-protocol-server.js";
 export { HealthService } from "./server/health-service.js";
 export { createProbeHandler } from "./server/probes.js";
 export { createSniffingListener } from "./server/protocol-sniffer.js";
+export { drainRefusedBody, refusedBodyDrain } from "./server/refused-body.js";
 export { defaultMaxRequestBytes } from "./server/rpc-handler.js";
 export type { RunningService, ServeOptions, ServiceDefinition } from "./server/serve.js";
 export { createMetricsRegistry, exitOnSignals, serve } from "./server/serve.js";

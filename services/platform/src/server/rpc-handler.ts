@@ -20,6 +20,7 @@ import {
 } from "@connectrpc/connect-node";
 import { callerDeadlineKey, clampDeadline } from "./deadline-header.js";
 import type { AnyRequest, AnyResponse } from "./dual-protocol-server.js";
+import { drainRefusedBody, refusedBodyDrain } from "./refused-body.js";
 
 /** gRPC's own default cap on a received message, and ours for a whole request body. */
 export const defaultMaxRequestBytes = 4 * 1024 * 1024;
@@ -183,6 +184,11 @@ async function checkedBody(
     }
     return new OneChunk(bytes);
   } catch (err) {
+    // connect-es reads at most 256 KiB of what is left and closes the connection, which loses the answer for a
+    // caller still sending; read the rest here (bounded) so the connection stays usable and the answer arrives.
+    if (ConnectError.from(err).code === Code.ResourceExhausted) {
+      await drainRefusedBody(req, refusedBodyDrain.bytesPerCapByte * maxBytes, refusedBodyDrain.ms);
+    }
     return (async function* refused(): AsyncIterable<Uint8Array> {
       yield* [];
       throw err;

@@ -62,7 +62,9 @@ export async function rawCall(
     responseBody: Buffer;
   }>((resolve, reject) => {
     const req = http.request(new URL(path, baseUrl), { method: "POST", headers: allHeaders, agent: false });
+    let answered = false;
     req.on("response", (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () =>
@@ -74,8 +76,12 @@ export async function rawCall(
       );
       res.on("error", reject);
     });
-    // The server may answer and close before reading a body it refuses; that is an answer, not a failure.
-    req.on("error", reject);
+    // The server may answer and close before reading a body it refuses; that is an answer, not a failure: the
+    // write fails (EPIPE, reset) while the answer is still being read, so it gets a moment to arrive.
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE" && err.code !== "ECONNRESET") reject(err);
+      else setTimeout(() => answered || reject(err), 1_000);
+    });
     req.end(body);
   });
   if (protocol === "grpc-web") {
