@@ -38,7 +38,10 @@ const env: Record<string, string> = {
   SHOP_CONTRACT_REPORT_DIR: reports,
 };
 const vitest = join(process.cwd(), "node_modules", ".bin", "vitest");
-const run = spawnSync(vitest, ["run", "test/contract/generated"], { stdio: "inherit", env });
+// With the deployment's streams watched, one suite at a time: a suite checks that its refused requests published
+// nothing, which another suite's calls to the same deployment would otherwise blur.
+const sequential = values["nats-url"] ? ["--no-file-parallelism"] : [];
+const run = spawnSync(vitest, ["run", ...sequential, "test/contract/generated"], { stdio: "inherit", env });
 
 let missing = 0;
 const totals: Record<string, { covered: number; expected: number }> = {};
