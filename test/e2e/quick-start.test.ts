@@ -250,6 +250,24 @@ describe.skipIf(!runsHere)("npm start on a machine with nothing running, and the
     );
   }, 60_000);
 
+  it("passes the generated contract suites, run with `npm run contract` against it", async () => {
+    const direct = (["PRODUCTS", "INVENTORY", "SEARCH", "ORDERS"] as const)
+      .map((name) => `${name.toLowerCase()}=http://127.0.0.1:${ports[name]}`)
+      .join(",");
+    const args = ["run", "contract", "--", "--base-url", gatewayUrl, "--key", lineAfter("Operator API key") ?? ""];
+    args.push("--direct", direct, "--nats-url", `nats://127.0.0.1:${ports.NATS}`);
+    const contract = await run("npm", args, { cwd: root, env: freshEnv({}), maxBuffer: 64 * 1024 * 1024 }).catch(
+      (err: { stdout?: string; stderr?: string }) => err,
+    );
+    // The coverage it prints: every kind of case at 100%, none missing.
+    const output = `${contract.stdout ?? ""}${contract.stderr ?? ""}`;
+    const total = output.slice(output.lastIndexOf("contract coverage (all services):"));
+    const coverage = [...total.matchAll(/^\s+(\w+)\s+(\d+)\/(\d+)$/gm)];
+    expect(coverage.length, output.slice(-4000)).toBe(6);
+    for (const [, kind, covered, expected] of coverage) expect(`${kind} ${covered}`).toBe(`${kind} ${expected}`);
+    expect(output).toMatch(/\b0 failed\b/);
+  }, 300_000);
+
   it("stops every process it started, servers included, when npm itself gets SIGTERM", async () => {
     startedPids = [npm.pid ?? 0, ...descendantsOf(npm.pid ?? 0)];
     // npm, the launcher, 6 services, Vite, PGlite, nats-server, redis-server, the watchdog (and helpers of tsx/Vite).
