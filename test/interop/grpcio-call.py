@@ -1,7 +1,10 @@
-"""One unary call with Python grpcio (gRPC C-core), messages built from a descriptor set at run time.
+"""Unary calls with Python grpcio (gRPC C-core), messages built from a descriptor set at run time.
 
-Usage: grpcio-call.py DESCRIPTOR_SET TARGET /pkg.Service/Method REQUEST_JSON [key=value metadata ...] [--timeout S]
-Prints one JSON line: {"code": "OK" | status name, "details": str, "response": object | null}.
+Usage: grpcio-call.py DESCRIPTOR_SET < CALLS_JSON
+CALLS_JSON is a list of {"target": "host:port", "path": "/pkg.Service/Method", "request": object,
+"metadata": [[key, value], ...]}. Prints one JSON list, in the same order, of
+{"code": "OK" | status name, "details": str, "response": object | null}.
+One process for every call, so the interpreter and the descriptor set load once.
 """
 
 import json
@@ -42,32 +45,40 @@ def message_class(descriptor):
     return message_factory.MessageFactory(descriptor.file.pool).GetPrototype(descriptor)
 
 
-def main(argv):
-    timeout = None
-    if "--timeout" in argv:
-        at = argv.index("--timeout")
-        timeout = float(argv[at + 1])
-        del argv[at : at + 2]
-    set_path, target, path, request_json, *metadata_args = argv
-    pool = load_pool(set_path)
+def call_one(pool, channel, call):
+    path = call["path"]
     service_name, method_name = path.strip("/").split("/")
     method = pool.FindServiceByName(service_name).FindMethodByName(method_name)
-    request_class = message_class(method.input_type)
     response_class = message_class(method.output_type)
-    request = json_format.Parse(request_json, request_class())
-    metadata = [tuple(item.split("=", 1)) for item in metadata_args]
-    with grpc.insecure_channel(target) as channel:
-        call = channel.unary_unary(
-            path,
-            request_serializer=lambda message: message.SerializeToString(),
-            response_deserializer=response_class.FromString,
-        )
-        try:
-            response = call(request, metadata=metadata, timeout=timeout)
-            result = {"code": "OK", "details": "", "response": json_format.MessageToDict(response)}
-        except grpc.RpcError as error:
-            result = {"code": error.code().name, "details": error.details(), "response": None}
-    print(json.dumps(result))
+    request = json_format.ParseDict(call["request"], message_class(method.input_type)())
+    stub = channel.unary_unary(
+        path,
+        request_serializer=lambda message: message.SerializeToString(),
+        response_deserializer=response_class.FromString,
+    )
+    try:
+        response = stub(request, metadata=[tuple(pair) for pair in call.get("metadata", [])], timeout=30)
+        return {"code": "OK", "details": "", "response": json_format.MessageToDict(response)}
+    except grpc.RpcError as error:
+        return {"code": error.code().name, "details": error.details(), "response": None}
+
+
+def main(argv):
+    (set_path,) = argv
+    pool = load_pool(set_path)
+    calls = json.load(sys.stdin)
+    channels = {}
+    try:
+        results = []
+        for call in calls:
+            target = call["target"]
+            if target not in channels:
+                channels[target] = grpc.insecure_channel(target)
+            results.append(call_one(pool, channels[target], call))
+    finally:
+        for channel in channels.values():
+            channel.close()
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":
