@@ -29,10 +29,20 @@ function missingTools(): string | undefined {
   return undefined;
 }
 
-function launch(): Promise<OpenSearchNode> {
+export interface OpenSearchNodeOptions {
+  /** JVM heap (-Xms/-Xmx). Default 512m (start.sh): enough for the tests' small indices. */
+  heap?: string;
+  /** Extra JVM flags; a `-XX:+Use…GC` here replaces start.sh's serial collector. Default none. */
+  javaOpts?: string;
+}
+
+function launch(options: OpenSearchNodeOptions = {}): Promise<OpenSearchNode> {
+  const env = { ...process.env };
+  if (options.heap) env.OPENSEARCH_HEAP = options.heap;
+  if (options.javaOpts) env.OPENSEARCH_JAVA_OPTS = options.javaOpts;
   return new Promise((resolve, reject) => {
     // stdin stays an open pipe: the launcher exits when it reaches EOF, i.e. when this process goes away.
-    const child: ChildProcess = spawn(startScript, [], { stdio: ["pipe", "pipe", "pipe"] });
+    const child: ChildProcess = spawn(startScript, [], { stdio: ["pipe", "pipe", "pipe"], env });
     let stdout = "";
     let stderrTail = "";
     const timer = setTimeout(
@@ -70,6 +80,22 @@ function launch(): Promise<OpenSearchNode> {
   });
 }
 
+/**
+ * A node of its own with the given JVM settings (benchmarks size the heap for their catalog), or the one OPENSEARCH_URL
+ * names; undefined when none can run here.
+ */
+export async function startOpenSearchNode(options: OpenSearchNodeOptions = {}): Promise<OpenSearchNode | undefined> {
+  const given = process.env.OPENSEARCH_URL;
+  if (given) return { url: given, stop: async () => undefined };
+  const missing = missingTools();
+  if (missing) {
+    if (process.env.SHOP_REQUIRE_ALL === "1") throw new Error(`OpenSearch required but ${missing}`);
+    process.stderr.write(`skipping OpenSearch: ${missing}\n`);
+    return undefined;
+  }
+  return launch(options);
+}
+
 let shared: Promise<OpenSearchNode | undefined> | undefined;
 
 /**
@@ -77,17 +103,7 @@ let shared: Promise<OpenSearchNode | undefined> | undefined;
  * once per process; concurrent callers share it.
  */
 export function openSearchForTests(): Promise<OpenSearchNode | undefined> {
-  shared ??= (async () => {
-    const given = process.env.OPENSEARCH_URL;
-    if (given) return { url: given, stop: async () => undefined };
-    const missing = missingTools();
-    if (missing) {
-      if (process.env.SHOP_REQUIRE_ALL === "1") throw new Error(`OpenSearch suite required but ${missing}`);
-      process.stderr.write(`skipping OpenSearch tests: ${missing}\n`);
-      return undefined;
-    }
-    return launch();
-  })();
+  shared ??= startOpenSearchNode();
   return shared;
 }
 

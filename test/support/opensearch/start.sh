@@ -36,11 +36,14 @@ fi
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 HEAP="${OPENSEARCH_HEAP:-512m}"
 LOG_LEVEL="${OPENSEARCH_LOG_LEVEL:-warn}"
+# Serial GC suits the small test heap; a collector named in OPENSEARCH_JAVA_OPTS (-XX:+Use…GC) replaces it.
+GC="-XX:+UseSerialGC"
+[[ "${OPENSEARCH_JAVA_OPTS:-}" =~ -XX:\+Use[A-Za-z0-9]+GC ]] && GC=""
 
 # shellcheck disable=SC2086
 exec "$JAVA" \
   -Xms"$HEAP" -Xmx"$HEAP" \
-  -XX:+UseSerialGC \
+  $GC \
   -XX:-OmitStackTraceInFastThrow \
   -Xss1m \
   -Djava.awt.headless=true \

@@ -25,14 +25,27 @@ export const catalogIndexBody = {
   },
   mappings: {
     dynamic: "strict",
-    dynamic_templates: [{ attributes_as_keywords: { path_match: "attributes.*", mapping: { type: "keyword" } } }],
+    // Facet fields build their global ordinals at refresh, not in the first search after it (a latency spike every
+    // refresh while stock changes flow).
+    dynamic_templates: [
+      {
+        attributes_as_keywords: {
+          path_match: "attributes.*",
+          mapping: { type: "keyword", eager_global_ordinals: true },
+        },
+      },
+    ],
     properties: {
       id: { type: "keyword" },
       title: { type: "text", analyzer: "shop_text", fields: { sort: { type: "keyword", normalizer: "shop_sort" } } },
       description: { type: "text", analyzer: "shop_text" },
-      tags: { type: "keyword", fields: { text: { type: "text", analyzer: "shop_text" } } },
+      tags: {
+        type: "keyword",
+        eager_global_ordinals: true,
+        fields: { text: { type: "text", analyzer: "shop_text" } },
+      },
       attributes: { type: "object", dynamic: true },
-      collection_ids: { type: "keyword" },
+      collection_ids: { type: "keyword", eager_global_ordinals: true },
       price_minor: { type: "long" },
       currency: { type: "keyword" },
       available: { type: "long" },
