@@ -7,13 +7,32 @@ import { join } from "node:path";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
-/** A port nothing listens on right now. */
+// Ports handed out by this process, so two servers of one test never get the same one.
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on right now, chosen below the kernel's ephemeral range (32768+ on Linux): a port the
+ * kernel picks for `listen(0)` or an outgoing connection can be taken by any other process between this call and
+ * the moment a child server binds it, which made `npm start` in a test fail with EADDRINUSE.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free port between 20000 and 32000");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
