@@ -54,11 +54,14 @@ export interface RunningGateway {
   shutdown(): Promise<void>;
 }
 
+/** The only request headers the gateway reads itself (credentials, deadline, protocol); the rest pass through. */
+const readHeaders = ["content-type", "authorization", "x-api-key", "grpc-timeout", "connect-timeout-ms"];
+
 function toHeaders(incoming: IncomingHttpHeaders): Headers {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming)) {
-    if (name.startsWith(":") || value === undefined) continue;
-    headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  for (const name of readHeaders) {
+    const value = incoming[name];
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
   return headers;
 }
@@ -225,6 +228,8 @@ export function createGateway(platform: Platform, config: GatewayConfig, overrid
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // Calls that arrive together share one write to Redis instead of one each.
+    enableAutoPipelining: true,
   });
   redis.on("error", (err) =>
     platform.logger.warn({ err: err.message }, "rate-limit store unreachable; counting in memory"),

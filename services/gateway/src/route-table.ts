@@ -43,5 +43,8 @@ export function createRouteTable(
     const replicas = rotationOf(typeof upstream === "string" ? [upstream] : upstream);
     for (const method of type.methods) routes.set(`/${type.typeName}/${method.name}`, { method, replicas });
   }
-  return (path) => routes.get(path.split("?")[0] ?? "");
+  return (path) => {
+    const query = path.indexOf("?");
+    return routes.get(query < 0 ? path : path.slice(0, query));
+  };
 }

@@ -1,12 +1,8 @@
-import http, {
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type ServerResponse,
-} from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import http2, { type ClientHttp2Session, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isConnectionRefused, type ReplicaRotation } from "@shop/platform";
+import { type Dispatcher, Pool } from "undici";
 import { writeProtocolError } from "./protocol-errors.js";
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -21,14 +17,19 @@ const hopByHop = new Set([
   "upgrade",
   "host",
   "http2-settings",
+  // Answered by this hop: the gateway reads the whole body before it forwards anything.
+  "expect",
 ]);
 
-function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+/** `headers` without pseudo and hop-by-hop ones, then `extra` on top: one object per call, built in one pass. */
+function forwardable(headers: IncomingHttpHeaders, ...extra: Record<string, string>[]): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || hopByHop.has(name) || value === undefined) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || name[0] === ":" || hopByHop.has(name)) continue;
     out[name] = value;
   }
+  for (const more of extra) Object.assign(out, more);
   return out;
 }
 
@@ -82,7 +83,6 @@ export interface UpstreamProxyOptions {
 }
 
 export function createUpstreamProxy(options: UpstreamProxyOptions = {}): UpstreamProxy {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const sessions = new Map<string, ClientHttp2Session>();
   const onAttempt = options.onAttempt ?? (() => undefined);
 
@@ -112,38 +112,66 @@ export function createUpstreamProxy(options: UpstreamProxyOptions = {}): Upstrea
     writeProtocolError(String(req.headers["content-type"] ?? ""), res, error, extraHeaders);
   };
 
+  // Connect and gRPC-web go over undici's keep-alive pools: a call costs about half the CPU of http.request.
+  const pools = new Map<string, Pool>();
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (pool === undefined || pool.destroyed || pool.closed) {
+      // No timers of undici's own per call: the gateway's deadline ends every call.
+      pool = new Pool(origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0 });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
   const sendHttp1: Send = (req, res, upstream, body, extraHeaders, upstreamHeaders, end) => {
-    const upstreamReq = http.request(new URL(req.url ?? "/", upstream), {
-      method: req.method,
-      headers: {
-        ...forwardable(req.headers),
-        ...extraHeaders,
-        ...upstreamHeaders,
-        "content-length": String(body.length),
+    let abort: ((reason: Error) => void) | undefined;
+    let cancelled = false;
+    poolFor(upstream).dispatch(
+      {
+        path: req.url ?? "/",
+        method: (req.method ?? "POST") as Dispatcher.HttpMethod,
+        headers: forwardable(req.headers, extraHeaders, upstreamHeaders) as Record<string, string>,
+        body,
       },
-      agent,
-    });
-    upstreamReq.on("response", (upstreamRes) => {
-      end.answered();
-      res.writeHead(upstreamRes.statusCode ?? 502, { ...forwardable(upstreamRes.headers), ...extraHeaders });
-      upstreamRes.pipe(res as NodeJS.WritableStream);
-    });
-    upstreamReq.on("error", (err) => end.failed(err));
-    upstreamReq.end(body);
-    return () => upstreamReq.destroy();
+      {
+        onRequestStart(controller) {
+          if (cancelled) controller.abort(new Error("the call was cancelled"));
+          else abort = (reason) => controller.abort(reason);
+        },
+        onResponseStart(_controller, statusCode, headers) {
+          end.answered();
+          res.writeHead(statusCode, forwardable(headers, extraHeaders));
+        },
+        onResponseData(controller, chunk) {
+          if ((res as ServerResponse).write(chunk)) return;
+          controller.pause();
+          res.once("drain", () => controller.resume());
+        },
+        onResponseEnd() {
+          res.end();
+        },
+        onResponseError(_controller, err) {
+          end.failed(err);
+        },
+      },
+    );
+    return () => {
+      cancelled = true;
+      abort?.(new Error("the call was cancelled"));
+    };
   };
 
   const sendHttp2: Send = (req, res, upstream, body, extraHeaders, upstreamHeaders, end) => {
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = sessionFor(upstream).request({
-        ...forwardable(req.headers),
-        ...extraHeaders,
-        ...upstreamHeaders,
-        ":method": req.method ?? "POST",
-        ":path": req.url ?? "/",
-        te: "trailers",
-      });
+      stream = sessionFor(upstream).request(
+        forwardable(req.headers, extraHeaders, upstreamHeaders, {
+          ":method": req.method ?? "POST",
+          ":path": req.url ?? "/",
+          te: "trailers",
+        }),
+      );
     } catch (err) {
       end.failed(err);
       return () => undefined;
@@ -151,7 +179,7 @@ export function createUpstreamProxy(options: UpstreamProxyOptions = {}): Upstrea
     stream.on("response", (headers) => {
       end.answered();
       const status = Number(headers[":status"] ?? 502);
-      res.writeHead(status, { ...forwardable(headers), ...extraHeaders });
+      res.writeHead(status, forwardable(headers, extraHeaders));
     });
     stream.on("trailers", (trailers) => (res as Http2ServerResponse).addTrailers(forwardable(trailers) as never));
     stream.on("data", (chunk: Buffer) => (res as ServerResponse).write(chunk));
@@ -198,7 +226,7 @@ export function createUpstreamProxy(options: UpstreamProxyOptions = {}): Upstrea
       };
     },
     close() {
-      agent.destroy();
+      for (const pool of pools.values()) void pool.destroy();
       for (const session of sessions.values()) session.close();
     },
   };
