@@ -2,11 +2,14 @@
 // itself (replay), then a query mix (text, typos, prefixes, filters, sorts, facets) measured
 //   - embedded, in process (the read model, no RPC)      vs a linear scan and vs MiniSearch, same queries;
 //   - embedded over Connect (1 and 8 at once)              vs embedded in process: the RPC layer's cost;
+//   - through the gateway (its own process, 1 and 8)      vs in process and vs direct: the customer's path;
 //   - OpenSearch over Connect                              vs the raw backend call (client → node) in process;
 // RPC load comes from a separate process (search-load-client.ts), as real clients would.
 // plus event → searchable delay (p50/p99) while stock changes flow, build times and index memory.
 // SHOP_BENCH_SEARCH_PRODUCTS (default 100000) scales the catalog; OPENSEARCH_URL or the Maven launcher provides the
-// OpenSearch node (skipped without java/mvn).
+// OpenSearch node (skipped without java/mvn), with SHOP_BENCH_OPENSEARCH_HEAP (default 1g) and warmed by
+// SHOP_BENCH_OPENSEARCH_WARMUP_QUERIES (default 6000) before it is measured; SHOP_BENCH_SEARCH_OPENSEARCH=0 skips it.
+// SHOP_BENCH_GATEWAY_CPU_PROF=<dir> has the gateway process write a CPU profile there.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,13 +43,16 @@ import {
 import { createTestEnv } from "@shop/platform/testing";
 import { createSearch, loadSearchConfig } from "@shop/search";
 import { type CatalogEvent, CatalogProjection, opensearchAlias, prepareSearch } from "@shop/search/internal";
-import { openSearchForTests } from "../test/support/opensearch/opensearch-node.js";
+import { startOpenSearchNode } from "../test/support/opensearch/opensearch-node.js";
 import { type Comparison, type Measurement, measure, report } from "./harness.js";
 import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
 import { generateCatalog, generateQueries } from "./search-catalog.js";
+import { startServiceProcess } from "./service-process.js";
 
 const benchDir = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
 const productCount = Number(process.env.SHOP_BENCH_SEARCH_PRODUCTS ?? 100_000);
+/** Where the gateway process writes a V8 CPU profile (`--cpu-prof-dir`) when set. */
+const gatewayProfile = process.env.SHOP_BENCH_GATEWAY_CPU_PROF;
 const logger = createLogger("search-bench", process.env.SHOP_LOG_LEVEL ?? "silent");
 
 v8.setFlagsFromString("--expose-gc");
@@ -90,6 +96,16 @@ async function serverSideMeanMs(baseUrl: string): Promise<number> {
         0,
     );
   return (value("sum") / Math.max(1, value("count"))) * 1000;
+}
+
+/** CPU seconds the gateway process has used and calls it has answered, from its /metrics. */
+async function gatewayCpu(baseUrl: string): Promise<{ seconds: number; calls: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, match) => total + Number(match[1]), 0);
+  return {
+    seconds: sum(/^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/gm),
+    calls: sum(/^gateway_request_duration_seconds_count\{[^}]*\} (\S+)$/gm),
+  };
 }
 
 /** A search service on the bench's namespace, built and started as main.ts does; `env` picks the backend. */
@@ -182,18 +198,51 @@ export default async function searchBench(): Promise<void> {
   const embeddedRpc8 = await fromOtherProcess(embeddedServer.url, queriesFile, 8, "embedded over Connect, 8 at once");
   comparisons.push({ name: "embedded RPC x8", subject: embeddedRpc8, baseline: embeddedInProcess });
 
+  // The customer's path: the gateway as deployed (its main.ts in its own process, rate limits counted in Redis) in
+  // front of the same service, so the hop costs what it would: a process of its own, sharing the 2 cores.
+  const gateway = await startServiceProcess(
+    "gateway",
+    // One load client stands for many customers: its address must not run out of the anonymous budget.
+    { ...env.serviceEnv, SHOP_UPSTREAM_SEARCH: embeddedServer.url, SHOP_RATE_LIMIT_ANONYMOUS: "100000000" },
+    { nodeArgs: gatewayProfile ? ["--cpu-prof", `--cpu-prof-dir=${gatewayProfile}`] : [] },
+  );
+  const gatewayRpc = await fromOtherProcess(gateway.url, queriesFile, 1, "through the gateway");
+  comparisons.push({ name: "gateway x1 vs in process", subject: gatewayRpc, baseline: embeddedInProcess });
+  comparisons.push({ name: "gateway x1 vs direct", subject: gatewayRpc, baseline: embeddedRpc });
+  // Direct and through the gateway back to back, so both see the same machine.
+  const directRpc8 = await fromOtherProcess(embeddedServer.url, queriesFile, 8, "direct, 8 at once");
+  const gatewayCpuBefore = await gatewayCpu(gateway.url);
+  const gatewayRpc8 = await fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once");
+  const gatewayCpuAfter = await gatewayCpu(gateway.url);
+  comparisons.push({ name: "gateway x8 vs in process", subject: gatewayRpc8, baseline: embeddedInProcess });
+  comparisons.push({ name: "gateway x8 vs direct", subject: gatewayRpc8, baseline: directRpc8 });
+  extra.gatewayCpuMicrosPerCall =
+    ((gatewayCpuAfter.seconds - gatewayCpuBefore.seconds) / (gatewayCpuAfter.calls - gatewayCpuBefore.calls)) * 1e6;
+  await gateway.stop();
+
   const embeddedDelay = await eventToSearchable(embedded.readModel.search, 1);
   extra.embeddedEventToSearchableP50Ms = embeddedDelay.p50;
   extra.embeddedEventToSearchableP99Ms = embeddedDelay.p99;
   extra.embeddedDelaySamples = embeddedDelay.samples;
   await embedded.stop();
 
-  // OpenSearch: the same service and events, indexed into a real node.
-  const node = await openSearchForTests().catch((err: unknown) => {
-    console.error(`OpenSearch skipped: ${(err as Error).message}`);
-    return undefined;
-  });
+  // OpenSearch: the same service and events, indexed into a real node of the bench's own, set up as one would run it
+  // (not as the tests' shared node): heap sized for the catalog, no JVM assertions (both recorded in the results).
+  const node =
+    process.env.SHOP_BENCH_SEARCH_OPENSEARCH === "0"
+      ? undefined
+      : await startOpenSearchNode({ heap: process.env.SHOP_BENCH_OPENSEARCH_HEAP ?? "1g" }).catch((err: unknown) => {
+          console.error(`OpenSearch skipped: ${(err as Error).message}`);
+          return undefined;
+        });
   if (node) {
+    const admin = new OpenSearchClient({ node: node.url });
+    const jvm = (await admin.nodes.info({ metric: ["jvm"] })).body as {
+      nodes: Record<string, { jvm: { input_arguments: string[]; mem: { heap_max_in_bytes: number } } }>;
+    };
+    const [nodeJvm] = Object.values(jvm.nodes);
+    extra.opensearchHeapMB = (nodeJvm?.jvm.mem.heap_max_in_bytes ?? 0) / 2 ** 20;
+    extra.opensearchJvmAssertions = nodeJvm?.jvm.input_arguments.some((arg) => /^-(ea|enableassertions)\b/.test(arg));
     t0 = performance.now();
     const { search: openSearch, server } = await startSearch(env.serviceEnv, {
       SHOP_SEARCH_BACKEND: "opensearch",
@@ -203,6 +252,23 @@ export default async function searchBench(): Promise<void> {
     await openSearch.ready;
     extra.opensearchBuildSeconds = (performance.now() - t0) / 1000;
     extra.opensearchStoreMB = (await openSearch.readModel.stats()).bytes / 1e6;
+    extra.opensearchSegments = (
+      (await admin.cat.segments({ index: opensearchAlias(env.namespace), format: "json" })).body as unknown[]
+    ).length;
+    // A node in service has its search path JIT-compiled: a node fresh from indexing runs the first few thousand
+    // queries 2-3x slower. Warm it with another seed's mix (same shapes, other words and filters), 4 at a time.
+    t0 = performance.now();
+    const warmup = generateQueries(catalog, 1_000, 8).map((q) => create(SearchProductsRequestSchema, q));
+    const warmupQueries = Number(process.env.SHOP_BENCH_OPENSEARCH_WARMUP_QUERIES ?? 6_000);
+    let warmed = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (warmed < warmupQueries) {
+          await openSearch.readModel.search(warmup[warmed++ % warmup.length] as SearchProductsRequest);
+        }
+      }),
+    );
+    extra.opensearchWarmupSeconds = (performance.now() - t0) / 1000;
     const raw: Measurement = await sequential("OpenSearch backend, in process", (i) =>
       openSearch.readModel.search(queries[i % queries.length] as SearchProductsRequest),
     );
@@ -213,7 +279,6 @@ export default async function searchBench(): Promise<void> {
     extra.opensearchEventToSearchableP50Ms = delay.p50;
     extra.opensearchEventToSearchableP99Ms = delay.p99;
     await openSearch.stop();
-    const admin = new OpenSearchClient({ node: node.url });
     await admin.indices.delete({ index: `${opensearchAlias(env.namespace)}*`, ignore_unavailable: true });
     await admin.close();
     await node.stop();
