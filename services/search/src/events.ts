@@ -96,7 +96,7 @@ export async function streamEnds(jsm: JetStreamManager, namespace: string): Prom
 }
 
 /**
- * Reads the PRODUCTS and INVENTORY streams from their first message (or after `after`) to the last one stored when
+ * Reads the INVENTORY and PRODUCTS streams from their first message (or after `after`) to the last one stored when
  * the replay starts, with ephemeral ordered consumers (no acks, flow controlled), decoding the events the catalog
  * consumes. A position from another incarnation of a stream (other creation time) is ignored: that stream is read
  * from its start.
@@ -110,8 +110,10 @@ export function createStreamReplay(options: {
   const { js, jsm, namespace, logger } = options;
   return {
     async replay(apply, progress, after) {
+      // Stock first: the projection keeps it per SKU and joins it when each product comes, so a build writes each
+      // product's document once instead of once for the product and again for its stock.
       const plans = await Promise.all(
-        consumedByStream.map(async ({ schemas }) => {
+        [...consumedByStream].reverse().map(async ({ schemas }) => {
           const contractStream = streamOf(schemas);
           const stream = namespacedStream(namespace, contractStream);
           const info = await jsm.streams.info(stream);

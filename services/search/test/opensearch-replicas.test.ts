@@ -156,7 +156,8 @@ describe.skipIf(!openSearch)("search replicas sharing an OpenSearch alias", () =
     nats = await openTestJetStream(env);
     os = new OpenSearchClient({ node: openSearch?.url as string });
     await publish(CollectionChangedSchema, collectionChanged({ id: "c-tea", handle: "tea", title: "Tea" }));
-    // Stock before products: joined when each product comes, so each seeded document is written exactly once.
+    // A build replays stock before products and joins it when each product comes, so each seeded document is
+    // written exactly once, whenever the bulk writer flushes.
     for (let i = 1; i <= 30; i++) await publish(StockChangedSchema, stockChanged(`seed${i}-1`, i, 1));
     for (let i = 1; i <= 30; i++) {
       const spec = { id: `seed${i}`, title: `Seed Teapot ${i}`, price: 1000 + i, collections: ["c-tea"] };
