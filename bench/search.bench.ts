@@ -87,15 +87,21 @@ function fromOtherProcess(url: string, queriesFile: string, concurrency: number,
   });
 }
 
-/** Mean SearchProducts time inside the server (platform interceptors + handler), from its /metrics histogram. */
-async function serverSideMeanMs(baseUrl: string): Promise<number> {
+/** SearchProducts calls the server answered and the time spent inside it (interceptors + handler), from /metrics. */
+async function serverSide(baseUrl: string): Promise<{ calls: number; seconds: number }> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const value = (suffix: string) =>
     Number(
       new RegExp(`rpc_server_duration_seconds_${suffix}\\{[^}]*SearchProducts",code="ok"\\} (\\S+)`).exec(text)?.[1] ??
         0,
     );
-  return (value("sum") / Math.max(1, value("count"))) * 1000;
+  return { calls: value("count"), seconds: value("sum") };
+}
+
+/** Mean SearchProducts time inside the server so far, in ms. */
+async function serverSideMeanMs(baseUrl: string): Promise<number> {
+  const { calls, seconds } = await serverSide(baseUrl);
+  return (seconds / Math.max(1, calls)) * 1000;
 }
 
 /** CPU seconds the gateway process has used and calls it has answered, from its /metrics. */
@@ -210,7 +216,14 @@ export default async function searchBench(): Promise<void> {
   comparisons.push({ name: "gateway x1 vs in process", subject: gatewayRpc, baseline: embeddedInProcess });
   comparisons.push({ name: "gateway x1 vs direct", subject: gatewayRpc, baseline: embeddedRpc });
   // Direct and through the gateway back to back, so both see the same machine.
+  // The search service runs in this process, and nothing else here works while a load client runs: this process's
+  // CPU per call is the service's.
+  const serviceCallsBefore = (await serverSide(embeddedServer.url)).calls;
+  const serviceCpuBefore = process.cpuUsage();
   const directRpc8 = await fromOtherProcess(embeddedServer.url, queriesFile, 8, "direct, 8 at once");
+  const serviceCpu = process.cpuUsage(serviceCpuBefore);
+  const serviceCalls = (await serverSide(embeddedServer.url)).calls - serviceCallsBefore;
+  extra.searchServiceCpuMicrosPerCall = (serviceCpu.user + serviceCpu.system) / serviceCalls;
   const gatewayCpuBefore = await gatewayCpu(gateway.url);
   const gatewayRpc8 = await fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once");
   const gatewayCpuAfter = await gatewayCpu(gateway.url);
