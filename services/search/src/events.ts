@@ -24,12 +24,16 @@ import type { CatalogEventSource, EventPosition, StreamPositions } from "./catal
 import type { CatalogEvent } from "./domain/catalog-projection.js";
 
 /** The events the catalog consumes, grouped by the stream they are stored in (one consumer per stream). */
+/**
+ * In replay order: stock first, since the projection keeps it per SKU and joins it when each product comes, so a build
+ * writes each product's document once instead of once for the product and again for its stock.
+ */
 const consumedByStream: ReadonlyArray<{ suffix: string; schemas: DescMessage[] }> = [
+  { suffix: "inventory", schemas: [StockChangedSchema] },
   {
     suffix: "products",
     schemas: [ProductCreatedSchema, ProductUpdatedSchema, ProductArchivedSchema, CollectionChangedSchema],
   },
-  { suffix: "inventory", schemas: [StockChangedSchema] },
 ];
 
 /** A durable nobody pulled from for a day belongs to a replica that is gone. */
@@ -110,10 +114,8 @@ export function createStreamReplay(options: {
   const { js, jsm, namespace, logger } = options;
   return {
     async replay(apply, progress, after) {
-      // Stock first: the projection keeps it per SKU and joins it when each product comes, so a build writes each
-      // product's document once instead of once for the product and again for its stock.
       const plans = await Promise.all(
-        [...consumedByStream].reverse().map(async ({ schemas }) => {
+        consumedByStream.map(async ({ schemas }) => {
           const contractStream = streamOf(schemas);
           const stream = namespacedStream(namespace, contractStream);
           const info = await jsm.streams.info(stream);
