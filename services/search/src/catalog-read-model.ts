@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { CatalogProduct } from "@shop/contracts/shop/search/v1/search_pb.js";
+import { type CatalogProduct, CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
 import {
   type ListCollectionsRequest,
   type ListCollectionsResponse,
@@ -8,8 +8,10 @@ import {
   SearchProductsResponseSchema,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
 import { type Logger, NotFoundError } from "@shop/platform";
+import { decodeProduct, type StoredProduct } from "./domain/catalog-product.js";
 import { type CatalogEvent, CatalogProjection } from "./domain/catalog-projection.js";
 import { collectionPage } from "./domain/collection-page.js";
+import { appendEncodedHits, preEncoded } from "./domain/encoded-messages.js";
 import { encodePageToken, prepareSearch } from "./domain/search-request.js";
 import type { CatalogIndexBackend, CatalogIndexVersion, IndexStats } from "./store/catalog-index.js";
 
@@ -68,8 +70,8 @@ export interface CatalogReadModel {
   ): Promise<RebuildProgress>;
   /** True once the first rebuild finished: until then results may be incomplete. */
   readonly ready: boolean;
-  search(request: SearchProductsRequest): Promise<SearchProductsResponse>;
-  getProduct(id: string): Promise<CatalogProduct>;
+  search(request: SearchProductsRequest, form?: ResponseForm): Promise<SearchProductsResponse>;
+  getProduct(id: string, form?: ResponseForm): Promise<CatalogProduct>;
   listCollections(request: ListCollectionsRequest): ListCollectionsResponse;
   /** The served projection and how far it has applied the streams, for a snapshot; undefined before the first build. */
   snapshotSource(): CatalogSeed | undefined;
@@ -78,6 +80,12 @@ export interface CatalogReadModel {
   stats(): Promise<IndexStats & { products: number; skus: number; collections: number; appliedEvents: number }>;
   close(): Promise<void>;
 }
+
+/**
+ * How a response is built: "objects" decodable by any codec; "bytes" carries the products as their stored encodings
+ * (unknown fields that toBinary writes verbatim), for binary codecs only, and saves encoding them on every call.
+ */
+export type ResponseForm = "objects" | "bytes";
 
 export interface CatalogReadModelOptions {
   backend: CatalogIndexBackend;
@@ -127,7 +135,18 @@ export function createCatalogReadModel(options: CatalogReadModelOptions): Catalo
       index,
       positions: {},
     };
-    if (seed) index.write([...version.projection.listedProducts()], []);
+    if (seed) {
+      // In batches: each product is decoded for the index to read, and a million at once would not fit the heap.
+      let batch: StoredProduct[] = [];
+      for (const stored of version.projection.storedProducts()) {
+        batch.push(stored);
+        if (batch.length === 1_000) {
+          index.write(batch, []);
+          batch = [];
+        }
+      }
+      index.write(batch, []);
+    }
     const serveAtOnce = !(await backend.hasActive());
     if (serveAtOnce) {
       // Nothing to serve meanwhile: serve the new version while it fills (not ready yet).
@@ -152,6 +171,7 @@ export function createCatalogReadModel(options: CatalogReadModelOptions): Catalo
         seed?.positions,
       );
       version.positions = reached;
+      version.projection.trimToSize();
       await index.refresh();
       if (!serveAtOnce) await backend.activate(index);
       served = version;
@@ -202,27 +222,31 @@ export function createCatalogReadModel(options: CatalogReadModelOptions): Catalo
       return ready;
     },
 
-    async search(request) {
+    async search(request, form = "objects") {
       const projection = readProjection();
       const { query, fingerprint } = prepareSearch(request, (id) => projection?.collectionId(id) ?? id);
       const result = await backend.search(query);
       const last = result.hits.at(-1);
-      return create(SearchProductsResponseSchema, {
-        hits: result.hits.map((hit) => ({ product: hit.product, score: hit.score })),
+      const asBytes = form === "bytes";
+      const response = create(SearchProductsResponseSchema, {
+        // JSON needs objects: only the page's hits are decoded.
+        hits: asBytes ? [] : result.hits.map((hit) => ({ product: decodeProduct(hit.encoded), score: hit.score })),
         facets: result.facets.map((facet) => ({
           name: facet.name,
           values: facet.values.map((v) => ({ value: v.value, count: BigInt(v.count) })),
         })),
         nextPageToken:
-          result.hasMore && last ? encodePageToken({ value: last.sortValue, id: last.product.id }, fingerprint) : "",
+          result.hasMore && last ? encodePageToken({ value: last.sortValue, id: last.id }, fingerprint) : "",
         totalSize: BigInt(result.total),
       });
+      if (!asBytes) return response;
+      return appendEncodedHits(response, result.hits);
     },
 
-    async getProduct(id) {
-      const product = await backend.get(id);
-      if (!product) throw new NotFoundError(`product ${id} is not in the catalog (unknown, draft or archived)`);
-      return product;
+    async getProduct(id, form = "objects") {
+      const encoded = await backend.getEncoded(id);
+      if (!encoded) throw new NotFoundError(`product ${id} is not in the catalog (unknown, draft or archived)`);
+      return form === "bytes" ? preEncoded(CatalogProductSchema, encoded) : decodeProduct(encoded);
     },
 
     listCollections(request) {

@@ -5,6 +5,7 @@ export type {
   CatalogSeed,
   EventPosition,
   RebuildProgress,
+  ResponseForm,
   StreamPositions,
 } from "./catalog-read-model.js";
 export { createCatalogReadModel } from "./catalog-read-model.js";

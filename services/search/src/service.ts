@@ -1,12 +1,20 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   type ReindexProgress,
   ReindexProgressSchema,
   type SearchService,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import type { CatalogReadModel, RebuildProgress } from "./catalog-read-model.js";
+import type { CatalogReadModel, RebuildProgress, ResponseForm } from "./catalog-read-model.js";
 import type { Reindex } from "./reindex-forwarding.js";
+
+/**
+ * Binary codecs (Connect proto, gRPC, gRPC-web) take the products' stored encodings; JSON needs objects. Every protocol
+ * sets the response content type from the request's codec before the handler runs ("application/json",
+ * "application/grpc+json", "application/grpc-web+json" for JSON).
+ */
+const responseForm = (context: HandlerContext): ResponseForm =>
+  context.responseHeader.get("content-type")?.endsWith("json") ? "objects" : "bytes";
 
 /**
  * The Connect implementation: every read goes to the read model; Reindex streams the progress of a rebuild, run here
@@ -18,8 +26,8 @@ export function createSearchServiceImpl(deps: {
 }): ServiceImpl<typeof SearchService> {
   const { readModel, reindex } = deps;
   return {
-    searchProducts: (request) => readModel.search(request),
-    getProduct: (request) => readModel.getProduct(request.id),
+    searchProducts: (request, context) => readModel.search(request, responseForm(context)),
+    getProduct: (request, context) => readModel.getProduct(request.id, responseForm(context)),
     listCollections: async (request) => readModel.listCollections(request),
 
     async *reindex(): AsyncGenerator<ReindexProgress> {

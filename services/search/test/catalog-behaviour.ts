@@ -168,7 +168,8 @@ async function emptyCatalog(makeBackend: BackendFactory): Promise<CatalogReadMod
   return readModel;
 }
 
-function seedEvents(): CatalogEvent[] {
+/** The seed as events: collections, stock (some before its product), products. */
+export function seedEvents(): CatalogEvent[] {
   return [
     ...collections.map((c) => collectionChanged(c)),
     // Stock first for some SKUs: it may arrive before its product and must be kept.

@@ -1,7 +1,48 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Money } from "@shop/contracts/shop/common/v1/money_pb.js";
 import { type Product, ProductStatus } from "@shop/contracts/shop/products/v1/product_pb.js";
 import { type CatalogProduct, CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
+
+/**
+ * A CatalogProduct encoding held as a string of one byte per character (latin1). The read model keeps one per listed
+ * product, and such a string costs about 25 bytes of heap besides its content where a Uint8Array costs about 190 (its
+ * view and ArrayBuffer objects): 165 MB at a million products.
+ */
+export type PackedProduct = string;
+
+export function packEncoding(encoded: Uint8Array): PackedProduct {
+  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString("latin1");
+}
+
+/** The encoding's bytes again (a copy). */
+export function unpackEncoding(packed: PackedProduct): Uint8Array {
+  return Buffer.from(packed, "latin1");
+}
+
+/**
+ * A listed product as the read model keeps it: its packed encoding, which the projection and the embedded index share
+ * as their one copy (binary responses carry its bytes as they are), and the decoded message, which lives only as long
+ * as the write that indexes it.
+ */
+export interface StoredProduct {
+  product: CatalogProduct;
+  packed: PackedProduct;
+}
+
+/** The stored form of a product: the message and its packed encoding. */
+export function storedProductOf(product: CatalogProduct): StoredProduct {
+  return { product, packed: packEncoding(toBinary(CatalogProductSchema, product)) };
+}
+
+/** A product from its encoding (a new message each time). */
+export function decodeProduct(encoded: Uint8Array): CatalogProduct {
+  return fromBinary(CatalogProductSchema, encoded);
+}
+
+/** A product from its packed encoding (a new message each time). */
+export function unpackProduct(packed: PackedProduct): CatalogProduct {
+  return decodeProduct(unpackEncoding(packed));
+}
 
 /** Customers see active products; drafts are the seller's, archived ones are gone. Unset status counts as active. */
 export function isListed(product: Product): boolean {

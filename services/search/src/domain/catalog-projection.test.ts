@@ -1,12 +1,14 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
 import {
   ProductArchivedSchema,
   ProductCreatedSchema,
   ProductUpdatedSchema,
 } from "@shop/contracts/shop/products/v1/events_pb.js";
+import { CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
 import { newEventMeta } from "@shop/platform";
 import { describe, expect, it } from "vitest";
+import { unpackEncoding } from "./catalog-product.js";
 import { CatalogProjection } from "./catalog-projection.js";
 
 const product = (id: string, title: string, version: number, collectionIds: string[] = []) => ({
@@ -27,10 +29,30 @@ describe("catalog projection", () => {
     const projection = new CatalogProjection();
     projection.apply(stock("p1-b", 3, 1));
     const change = projection.apply(create(ProductCreatedSchema, product("p1", "Mug", 1)));
-    expect(change.upserts[0]?.price?.amountMinor).toBe(450n);
-    expect(change.upserts[0]?.available).toBe(3n);
+    expect(change.upserts[0]?.product.price?.amountMinor).toBe(450n);
+    expect(change.upserts[0]?.product.available).toBe(3n);
     projection.apply(stock("p1-a", -2, 1));
     expect(projection.product("p1")?.variants.map((v) => v.available)).toEqual([0n, 3n]);
+  });
+
+  it("stores each listed product as its encoding, encoded again when its stock changes", () => {
+    const projection = new CatalogProjection();
+    const created = projection.apply(create(ProductCreatedSchema, product("p1", "Mug", 1))).upserts[0];
+    expect(created && fromBinary(CatalogProductSchema, unpackEncoding(created.packed))).toEqual(created?.product);
+    const restocked = projection.apply(stock("p1-a", 7, 1)).upserts[0];
+    expect(restocked && fromBinary(CatalogProductSchema, unpackEncoding(restocked.packed)).available).toBe(7n);
+    expect(projection.product("p1")).toEqual(restocked?.product);
+    expect(projection.apply(stock("p1-a", 7, 2)).upserts).toEqual([]);
+  });
+
+  it("keeps versions and stock levels beyond 32 bits exactly", () => {
+    const projection = new CatalogProjection();
+    projection.apply(create(ProductCreatedSchema, product("p1", "Mug", 1)));
+    projection.apply(stock("p1-a", 5_000_000_000, 3_000_000_000));
+    expect(projection.product("p1")?.available).toBe(5_000_000_000n);
+    expect(projection.apply(stock("p1-a", 1, 3_000_000_000)).upserts).toEqual([]);
+    const restored = CatalogProjection.restore(projection.records());
+    expect(restored.product("p1")?.available).toBe(5_000_000_000n);
   });
 
   it("ignores duplicates and stale versions", () => {

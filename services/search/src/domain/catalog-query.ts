@@ -36,7 +36,9 @@ export interface CatalogQuery {
 }
 
 export interface CatalogHit {
-  product: CatalogProduct;
+  id: string;
+  /** The product's CatalogProduct encoding: binary responses carry it as is, JSON ones decode the page's hits. */
+  encoded: Uint8Array;
   /** Relevance score; 0 unless sorted by relevance. */
   score: number;
   /** The value the hit is sorted by (score, price, create time or title key): the next cursor. */

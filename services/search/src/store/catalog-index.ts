@@ -1,4 +1,4 @@
-import type { CatalogProduct } from "@shop/contracts/shop/search/v1/search_pb.js";
+import type { StoredProduct } from "../domain/catalog-product.js";
 import type { CatalogQuery, CatalogResult } from "../domain/catalog-query.js";
 
 /** One version of the index: filled by a rebuild or live events, served once activated. */
@@ -7,9 +7,9 @@ export interface CatalogIndexVersion {
   readonly name: string;
   /**
    * Records changed and removed products. Never blocks: the embedded index applies them at once, OpenSearch batches
-   * them into bulk requests. A product object may be written again after it changed in place (stock).
+   * them into bulk requests. The stored encodings are never changed in place: a new one comes with each change.
    */
-  write(upserts: readonly CatalogProduct[], removals: readonly string[]): void;
+  write(upserts: readonly StoredProduct[], removals: readonly string[]): void;
   /** Resolves once everything written so far is searchable. */
   refresh(): Promise<void>;
 }
@@ -38,8 +38,8 @@ export interface CatalogIndexBackend {
   hasActive(): Promise<boolean>;
   /** Runs a query on the active version. */
   search(query: CatalogQuery): Promise<CatalogResult>;
-  /** A listed product of the active version. */
-  get(id: string): Promise<CatalogProduct | undefined>;
+  /** A listed product of the active version, as its CatalogProduct encoding. */
+  getEncoded(id: string): Promise<Uint8Array | undefined>;
   stats(): Promise<IndexStats>;
   close(): Promise<void>;
 }

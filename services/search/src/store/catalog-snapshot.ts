@@ -5,7 +5,6 @@ import { createInterface } from "node:readline";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { base64Decode, base64Encode } from "@bufbuild/protobuf/wire";
 import { CollectionSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
-import { CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
 import type { CatalogSeed, StreamPositions } from "../catalog-read-model.js";
 import { CatalogProjection, type ProjectionRecord } from "../domain/catalog-projection.js";
 
@@ -27,7 +26,7 @@ function lineOf(record: ProjectionRecord): Line {
         id: record.id,
         v: String(record.version),
         skus: record.skus,
-        b: record.product ? base64Encode(toBinary(CatalogProductSchema, record.product)) : undefined,
+        b: record.encoded ? base64Encode(record.encoded) : undefined,
       };
     case "stock":
       return { t: "s", sku: record.sku, v: String(record.version), a: String(record.available) };
@@ -44,7 +43,7 @@ function recordOf(line: Exclude<Line, { t: "meta" }>): ProjectionRecord {
         id: line.id,
         version: BigInt(line.v),
         skus: line.skus,
-        product: line.b ? fromBinary(CatalogProductSchema, base64Decode(line.b)) : undefined,
+        encoded: line.b ? base64Decode(line.b) : undefined,
       };
     case "s":
       return { kind: "stock", sku: line.sku, version: BigInt(line.v), available: BigInt(line.a) };

@@ -88,7 +88,7 @@ export function createSingleWriterBackend(
 
     hasActive: () => inner.hasActive(),
     search: (query) => inner.search(query),
-    get: (id) => inner.get(id),
+    getEncoded: (id) => inner.getEncoded(id),
     stats: () => inner.stats(),
 
     async close() {

@@ -1,4 +1,3 @@
-import type { CatalogProduct } from "@shop/contracts/shop/search/v1/search_pb.js";
 import type { CatalogQuery, CatalogResult } from "../../domain/catalog-query.js";
 import type { CatalogIndexBackend, CatalogIndexVersion, IndexStats } from "../catalog-index.js";
 import { EmbeddedCatalogIndex } from "./embedded-index.js";
@@ -31,8 +30,8 @@ export function createEmbeddedBackend(): CatalogIndexBackend {
         return { hits: [], total: 0, facets: query.facets.map((name) => ({ name, values: [] })), hasMore: false };
       return active.search(query);
     },
-    async get(id: string): Promise<CatalogProduct | undefined> {
-      return active?.get(id);
+    async getEncoded(id: string): Promise<Uint8Array | undefined> {
+      return active?.getEncoded(id);
     },
     async stats(): Promise<IndexStats> {
       return {

@@ -1,5 +1,11 @@
 import type { CatalogProduct } from "@shop/contracts/shop/search/v1/search_pb.js";
-import { createTimeMs } from "../../domain/catalog-product.js";
+import {
+  createTimeMs,
+  type PackedProduct,
+  type StoredProduct,
+  unpackEncoding,
+  unpackProduct,
+} from "../../domain/catalog-product.js";
 import {
   type CatalogFilter,
   type CatalogHit,
@@ -39,6 +45,11 @@ function titlePrefixOf(titleKey: string): number {
   return (unit(0) * 65_536 + unit(1)) * 65_536 + unit(2);
 }
 
+/** A product's indexed text, in `textFields` order. */
+function textOf(product: CatalogProduct): [string, string, string] {
+  return [product.title, product.tags.join(" "), product.description];
+}
+
 /**
  * One version of the in-process index. Each product has a slot; per-slot typed arrays hold what filters, sorts and
  * facets read, keyword postings find the few products of a tag or collection, and the text index scores words.
@@ -50,12 +61,15 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   private readonly free: number[] = [];
   private slotCount = 0;
   private capacity = 0;
+  private slotsWhenTrimmed = 0;
 
   private ids: string[] = [];
-  private products: Array<CatalogProduct | undefined> = [];
-  private titles: string[] = [];
-  private descriptions: string[] = [];
-  private tagTexts: string[] = [];
+  /**
+   * Each product's packed encoding, shared with the projection: the index keeps no product objects nor their text (a
+   * slot's previous text, needed to take it out of the text index, is decoded from here when the slot changes).
+   */
+  private packed: Array<PackedProduct | undefined> = [];
+  /** Folded titles: title sorting reads them for ties and cursors. */
   private titleKeys: string[] = [];
   /** Value ids per slot, flat (see SlotValues): filters and facets read them for many slots per query. */
   private readonly tagIds = new SlotValues(8);
@@ -112,10 +126,14 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   }
 
   private ensureCapacity(slots: number): void {
-    if (slots <= this.capacity) return;
-    this.capacity = Math.max(slots, this.capacity * 2, 1024);
+    if (slots > this.capacity) this.resize(Math.max(slots, this.capacity * 2, 1024));
+  }
+
+  /** Gives every per-slot array room for `capacity` slots (at least the slots in use). */
+  private resize(capacity: number): void {
+    this.capacity = capacity;
     const grow = <T extends Float64Array | Int32Array | Uint8Array>(old: T, next: T) => {
-      next.set(old);
+      next.set(old.subarray(0, next.length));
       return next;
     };
     this.price = grow(this.price, new Float64Array(this.capacity));
@@ -128,19 +146,29 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     this.rejected = new Int32Array(this.capacity);
     this.matchBits = new Uint32Array(Math.ceil(this.capacity / 32));
     this.dedupStamp = grow(this.dedupStamp, new Int32Array(this.capacity));
-    this.text.ensureCapacity(this.capacity);
-    for (const values of [this.tagIds, this.collectionIds, this.attributeValueIds])
-      values.ensureCapacity(this.capacity);
+    this.text.resize(this.capacity);
+    for (const values of [this.tagIds, this.collectionIds, this.attributeValueIds]) values.resize(this.capacity);
   }
 
-  write(upserts: readonly CatalogProduct[], removals: readonly string[]): void {
-    for (const product of upserts) this.upsert(product);
+  write(upserts: readonly StoredProduct[], removals: readonly string[]): void {
+    for (const stored of upserts) this.upsert(stored);
     for (const id of removals) this.remove(id);
   }
 
-  async refresh(): Promise<void> {}
+  /**
+   * Writes are searchable at once. After a burst of new products (a build), the room that arrays and postings left
+   * for growth (up to half of them) is given back; later writes grow them again.
+   */
+  async refresh(): Promise<void> {
+    if (this.slotCount - this.slotsWhenTrimmed < Math.max(1024, this.slotsWhenTrimmed / 4)) return;
+    this.slotsWhenTrimmed = this.slotCount;
+    this.resize(this.slotCount);
+    this.text.trim();
+    for (const field of [this.tags, this.collections, this.attributes, this.currencies])
+      for (const list of field.postings) list.trim();
+  }
 
-  private upsert(product: CatalogProduct): void {
+  private upsert({ product, packed }: StoredProduct): void {
     let slot = this.slotOf.get(product.id);
     const isNew = slot === undefined;
     if (slot === undefined) {
@@ -149,8 +177,9 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
       this.slotOf.set(product.id, slot);
       this.ids[slot] = product.id;
     }
+    const previous = isNew ? undefined : this.textOf(slot);
     if (!isNew) this.countPriceBucket(slot, -1);
-    this.products[slot] = product;
+    this.packed[slot] = packed;
     this.price[slot] = product.price ? Number(product.price.amountMinor) : 0;
     this.priceBucket[slot] = priceBucketOf(this.price[slot] as number);
     this.countPriceBucket(slot, +1);
@@ -158,20 +187,11 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     this.created[slot] = createTimeMs(product);
     this.available[slot] = Number(product.available);
 
-    const tagText = product.tags.join(" ");
-    if (
-      isNew ||
-      this.titles[slot] !== product.title ||
-      this.descriptions[slot] !== product.description ||
-      this.tagTexts[slot] !== tagText
-    ) {
-      const previous = isNew ? undefined : this.textOf(slot);
-      this.titles[slot] = product.title;
-      this.descriptions[slot] = product.description;
-      this.tagTexts[slot] = tagText;
+    const text = textOf(product);
+    if (previous === undefined || text.some((field, i) => field !== previous[i])) {
       this.titleKeys[slot] = foldText(product.title);
       this.titlePrefix[slot] = titlePrefixOf(this.titleKeys[slot] as string);
-      this.text.index(slot, this.textOf(slot), previous);
+      this.text.index(slot, text, previous);
     }
     this.moveKeywords(this.tags, this.tagIds, slot, isNew, product.tags);
     this.moveKeywords(this.collections, this.collectionIds, slot, isNew, product.collectionIds);
@@ -194,9 +214,10 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     this.priceBucketTotals[bucket] = (this.priceBucketTotals[bucket] as number) + delta;
   }
 
-  /** The indexed text of a slot, in `textFields` order. */
+  /** The indexed text of a slot, from its stored encoding. */
   private textOf(slot: number): [string, string, string] {
-    return [this.titles[slot] ?? "", this.tagTexts[slot] ?? "", this.descriptions[slot] ?? ""];
+    const packed = this.packed[slot];
+    return packed === undefined ? ["", "", ""] : textOf(unpackProduct(packed));
   }
 
   private moveKeywords(field: KeywordField, perSlot: SlotValues, slot: number, isNew: boolean, values: string[]): void {
@@ -214,17 +235,17 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     this.tags.update(slot, this.tagIds.get(slot), []);
     this.collections.update(slot, this.collectionIds.get(slot), []);
     this.attributes.update(slot, this.attributeValueIds.get(slot), []);
-    this.products[slot] = undefined;
+    this.packed[slot] = undefined;
     for (const values of [this.tagIds, this.collectionIds, this.attributeValueIds]) values.set(slot, []);
-    this.titles[slot] = "";
-    this.descriptions[slot] = "";
-    this.tagTexts[slot] = "";
+    this.titleKeys[slot] = "";
     this.free.push(slot);
   }
 
-  get(id: string): CatalogProduct | undefined {
+  /** A product's CatalogProduct encoding. */
+  getEncoded(id: string): Uint8Array | undefined {
     const slot = this.slotOf.get(id);
-    return slot === undefined ? undefined : this.products[slot];
+    const packed = slot === undefined ? undefined : this.packed[slot];
+    return packed === undefined ? undefined : unpackEncoding(packed);
   }
 
   private compile(filter: CatalogFilter): CompiledFilter | undefined {
@@ -387,7 +408,7 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     const count = candidates ? candidates.length : this.slotCount;
     for (let i = 0; i < count; i++) {
       const slot = candidates ? (candidates[i] as number) : i;
-      if (candidates === undefined && this.products[slot] === undefined) continue;
+      if (candidates === undefined && this.packed[slot] === undefined) continue;
       if (!this.passes(slot, filter)) {
         if (candidates === undefined) rejected[rejectedCount++] = slot;
         continue;
@@ -401,7 +422,8 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     }
 
     const hits: CatalogHit[] = top.result().map(({ slot, score }) => ({
-      product: this.products[slot] as CatalogProduct,
+      id: ids[slot] as string,
+      encoded: unpackEncoding(this.packed[slot] as PackedProduct),
       score: query.sort === "relevance" ? score : 0,
       sortValue: byTitle ? (titleKeys[slot] as string) : keys ? (keys[slot] as number) : score,
     }));
@@ -416,16 +438,15 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
 
   /**
    * Estimated bytes of this version's own structures: typed arrays, postings, dictionaries, per-slot references and
-   * the strings it derives (title keys, tag texts). Products themselves are shared with the projection.
+   * the title keys it derives. The products' encodings are shared with the projection.
    */
   get bytes(): number {
     const typedPerSlot = 8 * 4 + 4 * 3 + 1 + 1 / 8;
-    const referencesPerSlot = 6 * 8 + 48;
+    const referencesPerSlot = 3 * 8 + 48;
     let bytes = this.capacity * (typedPerSlot + referencesPerSlot);
     bytes += this.text.bytes + this.tags.bytes + this.collections.bytes + this.attributes.bytes + this.currencies.bytes;
     bytes += this.tagIds.bytes + this.collectionIds.bytes + this.attributeValueIds.bytes;
-    for (let slot = 0; slot < this.slotCount; slot++)
-      bytes += ((this.titleKeys[slot]?.length ?? 0) + (this.tagTexts[slot]?.length ?? 0)) * 2 + 32;
+    for (let slot = 0; slot < this.slotCount; slot++) bytes += (this.titleKeys[slot]?.length ?? 0) * 2 + 32;
     return Math.round(bytes);
   }
 }

@@ -63,6 +63,13 @@ export class PostingList {
     return true;
   }
 
+  /** Gives back the room kept for growth. */
+  trim(): void {
+    if (this.slots.length === this.size) return;
+    this.slots = this.slots.slice(0, this.size);
+    this.payload = this.payload.slice(0, this.size * this.payloadWidth);
+  }
+
   private grow(): void {
     const capacity = Math.max(4, this.slots.length * 2);
     const slots = new Int32Array(capacity);

@@ -1,21 +1,24 @@
 /**
  * Small sets of value ids per slot (a product's tags, collections or attribute pairs) in flat typed arrays: the
  * first `stride` ids of a slot sit inline, the rare rest in an overflow map. Queries check and count them for tens
- * of thousands of slots, and flat arrays keep that free of pointer chasing.
+ * of thousands of slots, and flat arrays keep that free of pointer chasing. Ids take two bytes each until one does
+ * not fit (a field with more than 65,536 values), then four.
  */
 export class SlotValues {
   counts = new Uint8Array(0);
-  values = new Int32Array(0);
+  values: Uint16Array | Int32Array = new Uint16Array(0);
   private readonly overflow = new Map<number, number[]>();
 
   constructor(readonly stride: number) {}
 
-  ensureCapacity(slots: number): void {
-    if (slots <= this.counts.length) return;
+  /** Room for `slots` slots (at least the slots in use). */
+  resize(slots: number): void {
+    if (slots === this.counts.length) return;
     const counts = new Uint8Array(slots);
-    counts.set(this.counts);
-    const values = new Int32Array(slots * this.stride);
-    values.set(this.values);
+    counts.set(this.counts.subarray(0, slots));
+    const values =
+      this.values instanceof Uint16Array ? new Uint16Array(slots * this.stride) : new Int32Array(slots * this.stride);
+    values.set(this.values.subarray(0, values.length));
     this.counts = counts;
     this.values = values;
   }
@@ -31,6 +34,7 @@ export class SlotValues {
   }
 
   set(slot: number, ids: readonly number[]): void {
+    if (this.values instanceof Uint16Array && ids.some((id) => id > 0xffff)) this.values = Int32Array.from(this.values);
     const count = Math.min(ids.length, 255);
     this.counts[slot] = count;
     for (let i = 0; i < Math.min(count, this.stride); i++) this.values[slot * this.stride + i] = ids[i] as number;

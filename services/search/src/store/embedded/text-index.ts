@@ -1,3 +1,4 @@
+import { Numbering } from "../../domain/numbering.js";
 import { analyze, stem } from "../../domain/text-analysis.js";
 import { boundedEditDistance } from "./edit-distance.js";
 import { PostingList } from "./posting-list.js";
@@ -45,8 +46,7 @@ export function allowedTypos(word: string): number {
  * document changes, so an update costs the document's own terms and no rebuild.
  */
 export class TextIndex {
-  private readonly termIds = new Map<string, number>();
-  private readonly terms: string[] = [];
+  private readonly terms = new Numbering();
   private readonly postings: PostingList[] = [];
   /** Documents per term and field: termDf[term * fieldCount + field]. */
   private termDf = new Int32Array(1024 * fieldCount);
@@ -65,12 +65,11 @@ export class TextIndex {
   private mark = new Int32Array(0);
   private epoch = 0;
 
-  ensureCapacity(slots: number): void {
-    if (slots <= this.total.length) return;
-    const capacity = Math.max(slots, this.total.length * 2, 1024);
+  /** Room for `capacity` slots (at least the slots in use). */
+  resize(capacity: number): void {
     const grow = <T extends Float64Array | Int32Array | Uint16Array>(old: T, make: (n: number) => T, width = 1) => {
       const next = make(capacity * width);
-      next.set(old);
+      next.set(old.subarray(0, next.length));
       return next;
     };
     this.total = grow(this.total, (n) => new Float64Array(n));
@@ -80,23 +79,19 @@ export class TextIndex {
   }
 
   private internTerm(term: string): number {
-    let id = this.termIds.get(term);
-    if (id !== undefined) return id;
-    id = this.terms.length;
-    this.termIds.set(term, id);
-    this.terms.push(term);
-    this.postings.push(new PostingList(fieldCount));
-    if ((id + 1) * fieldCount > this.termDf.length) {
-      const df = new Int32Array(this.termDf.length * 2);
-      df.set(this.termDf);
-      this.termDf = df;
-    }
-    this.sortedTerms.splice(lowerBound(this.sortedTerms, term), 0, term);
-    const letter = term[0] as string;
-    const bucket = this.byFirstLetter.get(letter);
-    if (bucket) bucket.push(id);
-    else this.byFirstLetter.set(letter, [id]);
-    return id;
+    return this.terms.numberOf(term, (id) => {
+      this.postings.push(new PostingList(fieldCount));
+      if ((id + 1) * fieldCount > this.termDf.length) {
+        const df = new Int32Array(this.termDf.length * 2);
+        df.set(this.termDf);
+        this.termDf = df;
+      }
+      this.sortedTerms.splice(lowerBound(this.sortedTerms, term), 0, term);
+      const letter = term[0] as string;
+      const bucket = this.byFirstLetter.get(letter);
+      if (bucket) bucket.push(id);
+      else this.byFirstLetter.set(letter, [id]);
+    });
   }
 
   /**
@@ -131,7 +126,7 @@ export class TextIndex {
     const ids = new Set<number>();
     for (const field of fields) {
       for (const word of analyze(field)) {
-        const id = this.termIds.get(word);
+        const id = this.terms.find(word);
         if (id !== undefined) ids.add(id);
       }
     }
@@ -163,14 +158,14 @@ export class TextIndex {
       if (!asPrefix) wholeWords.add(id);
     };
     const stemmed = stem(word);
-    consider(this.termIds.get(stemmed), 1);
-    consider(this.termIds.get(word), 1);
+    consider(this.terms.find(stemmed), 1);
+    consider(this.terms.find(word), 1);
     if (word.length >= 2) {
       const prefixed: number[] = [];
       for (let i = lowerBound(this.sortedTerms, word); i < this.sortedTerms.length; i++) {
         const term = this.sortedTerms[i] as string;
         if (!term.startsWith(word)) break;
-        const id = this.termIds.get(term) as number;
+        const id = this.terms.find(term) as number;
         // As-you-type matching is for names: a prefix of a word only found in descriptions is noise.
         if ((this.termDf[id * fieldCount] as number) + (this.termDf[id * fieldCount + 1] as number) > 0)
           prefixed.push(id);
@@ -182,7 +177,7 @@ export class TextIndex {
       const close: number[] = [];
       const distances = new Map<number, number>();
       for (const id of this.byFirstLetter.get(stemmed[0] as string) ?? []) {
-        const term = this.terms[id] as string;
+        const term = this.terms.nameOf(id);
         if (Math.abs(term.length - stemmed.length) > typos) continue;
         const distance = boundedEditDistance(stemmed, term, typos);
         if (distance > 0 && distance <= typos) {
@@ -329,16 +324,21 @@ export class TextIndex {
     return { slots, scores };
   }
 
+  /** Gives back the room postings keep for growth. */
+  trim(): void {
+    for (const list of this.postings) list.trim();
+  }
+
   /** Bytes held by postings, lengths and the dictionary, for the benchmark's memory figure. */
   get bytes(): number {
     let bytes = this.termDf.byteLength + this.lengths.byteLength + this.total.byteLength * 2 + this.mark.byteLength;
     for (const list of this.postings) bytes += list.bytes + 48;
-    for (const term of this.terms) bytes += term.length * 2 * 2 + 64;
+    for (const term of this.terms.names) bytes += term.length * 2 * 2 + 64;
     return bytes;
   }
 
   get termCount(): number {
-    return this.terms.length;
+    return this.terms.size;
   }
 }
 

@@ -1,8 +1,7 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Client } from "@opensearch-project/opensearch";
-import { type CatalogProduct, CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
 import type { Logger } from "@shop/platform";
+import type { StoredProduct } from "../../domain/catalog-product.js";
 import type { CatalogQuery, CatalogResult } from "../../domain/catalog-query.js";
 import type { CatalogIndexBackend, CatalogIndexVersion, IndexStats } from "../catalog-index.js";
 import { catalogDocument, catalogIndexBody } from "./opensearch-mappings.js";
@@ -19,11 +18,11 @@ export interface OpenSearchBackendOptions {
   maxBatch?: number;
 }
 
-type PendingWrite = { kind: "index"; product: CatalogProduct } | { kind: "delete" };
+type PendingWrite = { kind: "index"; stored: StoredProduct } | { kind: "delete" };
 
 /**
- * Batches a version's writes into bulk requests. Writes to the same product coalesce (the last one wins, and a
- * product changed in place is serialized when sent), so bursts of stock changes cost one document each. One bulk
+ * Batches a version's writes into bulk requests. Writes to the same product coalesce (the last one wins), so bursts
+ * of stock changes cost one document each. One bulk
  * request is in flight at a time; a failed request is retried with the writes it carried.
  */
 class BulkWriter implements CatalogIndexVersion {
@@ -41,9 +40,9 @@ class BulkWriter implements CatalogIndexVersion {
     private readonly maxBatch: number,
   ) {}
 
-  write(upserts: readonly CatalogProduct[], removals: readonly string[]): void {
+  write(upserts: readonly StoredProduct[], removals: readonly string[]): void {
     if (this.closed) return;
-    for (const product of upserts) this.pending.set(product.id, { kind: "index", product });
+    for (const stored of upserts) this.pending.set(stored.product.id, { kind: "index", stored });
     for (const id of removals) this.pending.set(id, { kind: "delete" });
     if (this.pending.size >= this.maxBatch) this.startFlush();
     else this.timer ??= setTimeout(() => this.startFlush(), this.flushDelayMs);
@@ -78,7 +77,7 @@ class BulkWriter implements CatalogIndexVersion {
   private async send(batch: Array<[string, PendingWrite]>): Promise<void> {
     const body: unknown[] = [];
     for (const [id, write] of batch) {
-      if (write.kind === "index") body.push({ index: { _index: this.name, _id: id } }, catalogDocument(write.product));
+      if (write.kind === "index") body.push({ index: { _index: this.name, _id: id } }, catalogDocument(write.stored));
       else body.push({ delete: { _index: this.name, _id: id } });
     }
     const response = await this.client.bulk({ body: body as never });
@@ -205,11 +204,11 @@ export function createOpenSearchBackend(options: OpenSearchBackendOptions): Cata
       return searchResult(query, response.body);
     },
 
-    async get(id: string): Promise<CatalogProduct | undefined> {
+    async getEncoded(id: string): Promise<Uint8Array | undefined> {
       const response = await client.get({ index: alias, id, _source_includes: ["product_pb"] }, { ignore: [404] });
       const body = response.body as { found?: boolean; _source?: { product_pb?: string } };
       if (!body.found || !body._source?.product_pb) return undefined;
-      return fromBinary(CatalogProductSchema, base64Decode(body._source.product_pb));
+      return base64Decode(body._source.product_pb);
     },
 
     async stats(): Promise<IndexStats> {

@@ -1,7 +1,5 @@
-import { toBinary } from "@bufbuild/protobuf";
 import { base64Encode } from "@bufbuild/protobuf/wire";
-import { type CatalogProduct, CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
-import { createTimeMs } from "../../domain/catalog-product.js";
+import { createTimeMs, type StoredProduct, unpackEncoding } from "../../domain/catalog-product.js";
 
 /**
  * Settings and explicit mappings of every index version. The `shop_text` analyzer mirrors the embedded index's
@@ -57,7 +55,7 @@ export const catalogIndexBody = {
 } as const;
 
 /** What is indexed for a product: the searchable fields and the product itself. */
-export function catalogDocument(product: CatalogProduct): Record<string, unknown> {
+export function catalogDocument({ product, packed }: StoredProduct): Record<string, unknown> {
   return {
     id: product.id,
     title: product.title,
@@ -69,6 +67,6 @@ export function catalogDocument(product: CatalogProduct): Record<string, unknown
     currency: product.price?.currencyCode ?? "",
     available: Number(product.available),
     create_time_ms: createTimeMs(product),
-    product_pb: base64Encode(toBinary(CatalogProductSchema, product)),
+    product_pb: base64Encode(unpackEncoding(packed)),
   };
 }

@@ -1,6 +1,4 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
-import { CatalogProductSchema } from "@shop/contracts/shop/search/v1/search_pb.js";
 import {
   type CatalogFacet,
   type CatalogFilter,
@@ -117,13 +115,14 @@ interface SearchResponseBody {
   aggregations?: Record<string, { buckets: Array<{ key: string | number; doc_count: number }> }>;
 }
 
-/** Hits decoded from their stored product, facets from the aggregations. */
+/** Hits with their stored product encodings, facets from the aggregations. */
 export function searchResult(query: CatalogQuery, raw: unknown): CatalogResult {
   const body = raw as SearchResponseBody;
   const rawHits = body.hits.hits;
   const page = rawHits.slice(0, query.pageSize);
   const hits = page.map((hit) => ({
-    product: fromBinary(CatalogProductSchema, base64Decode(hit._source?.product_pb ?? "")),
+    id: hit._id,
+    encoded: base64Decode(hit._source?.product_pb ?? ""),
     score: query.sort === "relevance" ? (hit._score ?? 0) : 0,
     sortValue: hit.sort?.[0] ?? 0,
   }));
