@@ -304,6 +304,9 @@ describe.skipIf(!haveChromium)("the storefront in Chromium", () => {
     it("searches with text, sort, filters and facets, and shows a product's remaining stock", async () => {
       await page.fill("#quick-search input[name=q]", material.toLowerCase());
       await page.press("#quick-search input[name=q]", "Enter");
+      // The search renders on hashchange, which comes after the key press: until then the page still shows (and is
+      // settled on) whatever it showed before.
+      await page.waitForFunction((q) => location.hash.includes(`q=${q}`), material.toLowerCase());
       await settled();
       const titles = () => page.locator(".product-card h3").allTextContents();
       expect(new Set(await titles())).toEqual(new Set([mug.title, bowl.title, vase.title, plate.title]));
