@@ -112,6 +112,8 @@ const mb = (bytes: number) => Number((bytes / 1e6).toFixed(1));
 console.log(
   JSON.stringify({
     products,
+    // Also keeps the events alive to the end, so the heap figures never count their release as a saving.
+    eventsMB: mb(wire.length),
     skus: (await readModel.stats()).skus,
     projectionMs: Math.round(projectionMs),
     indexMs: Math.round(indexMs),

@@ -30,7 +30,7 @@ export default async function searchScaleBench(): Promise<void> {
     process.stdout.write(`search-scale: ${products.toLocaleString("en")} products…\n`);
     // The generated events are held as objects before they are encoded, which needs far more heap than the model.
     const heapLimit = Math.max(2048, Math.ceil(products / 1_000_000) * 8192);
-    const { stdout } = await run(
+    const { stdout, stderr } = await run(
       process.execPath,
       [
         "--expose-gc",
@@ -42,6 +42,7 @@ export default async function searchScaleBench(): Promise<void> {
       ],
       { maxBuffer: 1 << 20, env: process.env },
     );
+    if (stderr) process.stderr.write(stderr);
     results.push(JSON.parse(stdout.trim().split("\n").at(-1) as string) as ScaleResult);
   }
   const base = results[0] as ScaleResult;
