@@ -9,10 +9,10 @@
 // SHOP_BENCH_SEARCH_PRODUCTS (default 100000) scales the catalog; OPENSEARCH_URL or the Maven launcher provides the
 // OpenSearch node (skipped without java/mvn), with SHOP_BENCH_OPENSEARCH_HEAP (default 1g) and warmed by
 // SHOP_BENCH_OPENSEARCH_WARMUP_QUERIES (default 6000) before it is measured; SHOP_BENCH_SEARCH_OPENSEARCH=0 skips it.
-// SHOP_BENCH_GATEWAY_CPU_PROF=<dir> has the gateway process write a CPU profile there.
+// SHOP_BENCH_CPU_PROF=<dir> has the gateway and search service processes write CPU profiles there.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -51,8 +51,8 @@ import { startServiceProcess } from "./service-process.js";
 
 const benchDir = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
 const productCount = Number(process.env.SHOP_BENCH_SEARCH_PRODUCTS ?? 100_000);
-/** Where the gateway process writes a V8 CPU profile (`--cpu-prof-dir`) when set. */
-const gatewayProfile = process.env.SHOP_BENCH_GATEWAY_CPU_PROF;
+/** Where the gateway and search service processes write V8 CPU profiles (`--cpu-prof-dir`) when set. */
+const profileDir = process.env.SHOP_BENCH_CPU_PROF;
 const logger = createLogger("search-bench", process.env.SHOP_LOG_LEVEL ?? "silent");
 
 v8.setFlagsFromString("--expose-gc");
@@ -68,12 +68,21 @@ const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
-/** Runs the query mix against `url` from a separate process (bench/search-load-client.ts), `concurrency` at a time. */
-function fromOtherProcess(url: string, queriesFile: string, concurrency: number, label: string): Promise<Measurement> {
+/**
+ * Runs the query mix against `url` from a separate process (bench/search-load-client.ts), `concurrency` at a time:
+ * `raw` posts ready-made requests and checks one answer in 64, `sdk` is the storefront's client decoding every one.
+ */
+function fromOtherProcess(
+  url: string,
+  queriesFile: string,
+  concurrency: number,
+  label: string,
+  mode: "raw" | "sdk" = "raw",
+): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", join(benchDir, "search-load-client.ts"), url, queriesFile, String(concurrency), label],
+      ["--import", "tsx", join(benchDir, "search-load-client.ts"), url, queriesFile, String(concurrency), label, mode],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let out = "";
@@ -86,6 +95,18 @@ function fromOtherProcess(url: string, queriesFile: string, concurrency: number,
     );
   });
 }
+
+/** How the event → searchable probe runs: how often it polls, how long it pauses at random between probes. */
+interface ProbeOptions {
+  pollMs: number;
+  /** Each pause between probes is 20 ms plus up to this much, at random. */
+  spreadMs: number;
+  /** Probes in flight at once. */
+  loops: number;
+  durationMs: number;
+}
+
+const probeMs = Number(process.env.SHOP_BENCH_DURATION_MS ?? 5_000);
 
 /** SearchProducts calls the server answered and the time spent inside it (interceptors + handler), from /metrics. */
 async function serverSide(baseUrl: string): Promise<{ calls: number; seconds: number }> {
@@ -104,15 +125,36 @@ async function serverSideMeanMs(baseUrl: string): Promise<number> {
   return (seconds / Math.max(1, calls)) * 1000;
 }
 
-/** CPU seconds the gateway process has used and calls it has answered, from its /metrics. */
-async function gatewayCpu(baseUrl: string): Promise<{ seconds: number; calls: number }> {
+/** CPU seconds a service process has used (its /metrics) and the calls it has answered (`calls` sums matches). */
+async function processCpu(baseUrl: string, calls: RegExp): Promise<{ seconds: number; kernel: number; calls: number }> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, match) => total + Number(match[1]), 0);
   return {
     seconds: sum(/^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/gm),
-    calls: sum(/^gateway_request_duration_seconds_count\{[^}]*\} (\S+)$/gm),
+    kernel: sum(/^process_cpu_system_seconds_total(?:\{[^}]*\})? (\S+)$/gm),
+    calls: sum(calls),
   };
 }
+
+/** CPU microseconds per call a service process spent while `work` ran, and how many of them in the kernel. */
+async function cpuPerCall<T>(
+  baseUrl: string,
+  calls: RegExp,
+  work: () => Promise<T>,
+): Promise<{ result: T; micros: number; kernelMicros: number }> {
+  const before = await processCpu(baseUrl, calls);
+  const result = await work();
+  const after = await processCpu(baseUrl, calls);
+  const perCall = (seconds: number) => (seconds / Math.max(1, after.calls - before.calls)) * 1e6;
+  return {
+    result,
+    micros: perCall(after.seconds - before.seconds),
+    kernelMicros: perCall(after.kernel - before.kernel),
+  };
+}
+
+const gatewayCalls = /^gateway_request_duration_seconds_count\{[^}]*\} (\S+)$/gm;
+const searchCalls = /^rpc_server_duration_seconds_count\{[^}]*SearchProducts",code="ok"\} (\S+)$/gm;
 
 /** A search service on the bench's namespace, built and started as main.ts does; `env` picks the backend. */
 async function startSearch(serviceEnv: Record<string, string>, env: Record<string, string>) {
@@ -175,7 +217,7 @@ export default async function searchBench(): Promise<void> {
   // Embedded: the service builds its catalog from the streams, as at every start.
   const heapBefore = heapBytes();
   t0 = performance.now();
-  const { search: embedded, server: embeddedServer } = await startSearch(env.serviceEnv, {
+  const { search: embedded } = await startSearch(env.serviceEnv, {
     SHOP_SEARCH_BACKEND: "embedded",
     SHOP_SEARCH_CONSUMER: "bench-embedded",
   });
@@ -198,42 +240,69 @@ export default async function searchBench(): Promise<void> {
     );
     comparisons.push({ name: "embedded vs MiniSearch", subject: embeddedInProcess, baseline: miniSearch });
   }
-  const embeddedRpc = await fromOtherProcess(embeddedServer.url, queriesFile, 1, "embedded over Connect");
+  // Over RPC the service runs as deployed: its main.ts in a process of its own, building the same catalog from the
+  // streams, so the bench's own heap (events, baselines) never taxes its garbage collector.
+  // Each process profiles into a folder of its own (a process writes one profile per thread, tsx's loader included).
+  const profileArgs = (name: string) =>
+    profileDir ? ["--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+  const searchProcess = await startServiceProcess(
+    "search",
+    { ...env.serviceEnv, SHOP_SEARCH_BACKEND: "embedded", SHOP_SEARCH_CONSUMER: "bench-embedded-rpc" },
+    { nodeArgs: profileArgs("search") },
+  );
+  const embeddedRpc = await fromOtherProcess(searchProcess.url, queriesFile, 1, "embedded over Connect");
   comparisons.push({ name: "embedded RPC", subject: embeddedRpc, baseline: embeddedInProcess });
-  extra.embeddedRpcServerSideMeanMs = await serverSideMeanMs(embeddedServer.url);
-  const embeddedRpc8 = await fromOtherProcess(embeddedServer.url, queriesFile, 8, "embedded over Connect, 8 at once");
+  extra.embeddedRpcServerSideMeanMs = await serverSideMeanMs(searchProcess.url);
+  const sdkRpc = await fromOtherProcess(searchProcess.url, queriesFile, 1, "SDK client, decoding every answer", "sdk");
+  comparisons.push({ name: "embedded RPC, SDK client", subject: sdkRpc, baseline: embeddedRpc });
+  const embeddedRpc8 = await fromOtherProcess(searchProcess.url, queriesFile, 8, "embedded over Connect, 8 at once");
   comparisons.push({ name: "embedded RPC x8", subject: embeddedRpc8, baseline: embeddedInProcess });
 
   // The customer's path: the gateway as deployed (its main.ts in its own process, rate limits counted in Redis) in
-  // front of the same service, so the hop costs what it would: a process of its own, sharing the 2 cores.
+  // front of the same service, so the hop costs what it would: a process of its own, sharing the machine's cores.
   const gateway = await startServiceProcess(
     "gateway",
     // One load client stands for many customers: its address must not run out of the anonymous budget.
-    { ...env.serviceEnv, SHOP_UPSTREAM_SEARCH: embeddedServer.url, SHOP_RATE_LIMIT_ANONYMOUS: "100000000" },
-    { nodeArgs: gatewayProfile ? ["--cpu-prof", `--cpu-prof-dir=${gatewayProfile}`] : [] },
+    { ...env.serviceEnv, SHOP_UPSTREAM_SEARCH: searchProcess.url, SHOP_RATE_LIMIT_ANONYMOUS: "100000000" },
+    { nodeArgs: profileArgs("gateway") },
   );
   const gatewayRpc = await fromOtherProcess(gateway.url, queriesFile, 1, "through the gateway");
   comparisons.push({ name: "gateway x1 vs in process", subject: gatewayRpc, baseline: embeddedInProcess });
   comparisons.push({ name: "gateway x1 vs direct", subject: gatewayRpc, baseline: embeddedRpc });
-  // Direct and through the gateway back to back, so both see the same machine.
-  // The search service runs in this process, and nothing else here works while a load client runs: this process's
-  // CPU per call is the service's.
-  const serviceCallsBefore = (await serverSide(embeddedServer.url)).calls;
-  const serviceCpuBefore = process.cpuUsage();
-  const directRpc8 = await fromOtherProcess(embeddedServer.url, queriesFile, 8, "direct, 8 at once");
-  const serviceCpu = process.cpuUsage(serviceCpuBefore);
-  const serviceCalls = (await serverSide(embeddedServer.url)).calls - serviceCallsBefore;
-  extra.searchServiceCpuMicrosPerCall = (serviceCpu.user + serviceCpu.system) / serviceCalls;
-  const gatewayCpuBefore = await gatewayCpu(gateway.url);
-  const gatewayRpc8 = await fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once");
-  const gatewayCpuAfter = await gatewayCpu(gateway.url);
+  // Direct and through the gateway back to back, so both see the same machine. CPU per call of each process: the
+  // load client's (from its measurement), the gateway's and the service's (from their /metrics).
+  const direct8 = await cpuPerCall(searchProcess.url, searchCalls, () =>
+    fromOtherProcess(searchProcess.url, queriesFile, 8, "direct, 8 at once"),
+  );
+  const throughGateway8 = await cpuPerCall(gateway.url, gatewayCalls, () =>
+    cpuPerCall(searchProcess.url, searchCalls, () =>
+      fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once"),
+    ),
+  );
+  const gatewayRpc8 = throughGateway8.result.result;
   comparisons.push({ name: "gateway x8 vs in process", subject: gatewayRpc8, baseline: embeddedInProcess });
-  comparisons.push({ name: "gateway x8 vs direct", subject: gatewayRpc8, baseline: directRpc8 });
-  extra.gatewayCpuMicrosPerCall =
-    ((gatewayCpuAfter.seconds - gatewayCpuBefore.seconds) / (gatewayCpuAfter.calls - gatewayCpuBefore.calls)) * 1e6;
+  comparisons.push({ name: "gateway x8 vs direct", subject: gatewayRpc8, baseline: direct8.result });
+  extra.searchServiceCpuMicrosPerCall = direct8.micros;
+  extra.loadClientCpuMicrosPerCall = 1e6 / gatewayRpc8.opsPerCpuSecond;
+  extra.gatewayCpuMicrosPerCall = throughGateway8.micros;
+  // Of which in the kernel: loopback TCP charges the sender for the receiving side's work too.
+  extra.gatewayKernelCpuMicrosPerCall = throughGateway8.kernelMicros;
+  extra.searchServiceKernelCpuMicrosPerCall = direct8.kernelMicros;
+  extra.searchServiceBehindGatewayCpuMicrosPerCall = throughGateway8.result.micros;
+  extra.inProcessCpuMicrosPerCall = 1e6 / embeddedInProcess.opsPerCpuSecond;
+  // What the cores allow when client, gateway and service share them: the ceiling the x8 run can reach here.
+  extra.gatewayPathCeilingPerSecond =
+    (availableParallelism() * 1e6) /
+    ((extra.loadClientCpuMicrosPerCall as number) + throughGateway8.micros + throughGateway8.result.micros);
   await gateway.stop();
+  await searchProcess.stop();
 
-  const embeddedDelay = await eventToSearchable(embedded.readModel.search, 1);
+  const embeddedDelay = await eventToSearchable(embedded.readModel.search, {
+    pollMs: 1,
+    spreadMs: 0,
+    loops: 1,
+    durationMs: probeMs,
+  });
   extra.embeddedEventToSearchableP50Ms = embeddedDelay.p50;
   extra.embeddedEventToSearchableP99Ms = embeddedDelay.p99;
   extra.embeddedDelaySamples = embeddedDelay.samples;
@@ -288,9 +357,27 @@ export default async function searchBench(): Promise<void> {
     const rpc = await fromOtherProcess(server.url, queriesFile, 1, "OpenSearch over Connect");
     comparisons.push({ name: "OpenSearch RPC", subject: rpc, baseline: raw });
     comparisons.push({ name: "OpenSearch vs embedded", subject: raw, baseline: embeddedInProcess });
-    const delay = await eventToSearchable(openSearch.readModel.search, 10);
+    const indexSettings = (await admin.indices.getSettings({ index: opensearchAlias(env.namespace) })).body as Record<
+      string,
+      { settings: { index: { refresh_interval?: string } } }
+    >;
+    const interval = Object.values(indexSettings)[0]?.settings.index.refresh_interval ?? "1s";
+    const [, amount = "1", unit = "s"] = /^(\d+)(ms|s)$/.exec(interval) ?? [];
+    const opensearchRefreshMs = Number(amount) * (unit === "s" ? 1000 : 1);
+    // Probes start at random points of the refresh cycle, three at a time so enough land in the run; each polls every
+    // 30 ms (100 searches a second together, half what the node answers).
+    const delay = await eventToSearchable(openSearch.readModel.search, {
+      pollMs: 30,
+      spreadMs: opensearchRefreshMs,
+      loops: 3,
+      durationMs: Math.max(probeMs, 20_000),
+    });
+    extra.opensearchRefreshIntervalMs = opensearchRefreshMs;
     extra.opensearchEventToSearchableP50Ms = delay.p50;
+    extra.opensearchEventToSearchableP90Ms = delay.p90;
     extra.opensearchEventToSearchableP99Ms = delay.p99;
+    extra.opensearchEventToSearchableMaxMs = delay.max;
+    extra.opensearchDelaySamples = delay.samples;
     await openSearch.stop();
     await admin.indices.delete({ index: `${opensearchAlias(env.namespace)}*`, ignore_unavailable: true });
     await admin.close();
@@ -309,9 +396,9 @@ export default async function searchBench(): Promise<void> {
    */
   async function eventToSearchable(
     search: (request: SearchProductsRequest) => Promise<{ hits: Array<{ product?: CatalogProduct }> }>,
-    pollMs: number,
-  ): Promise<{ p50: number; p99: number; samples: number }> {
-    const durationMs = Number(process.env.SHOP_BENCH_DURATION_MS ?? 5_000);
+    probing: ProbeOptions,
+  ): Promise<{ p50: number; p90: number; p99: number; max: number; samples: number }> {
+    const { pollMs, spreadMs, loops, durationMs } = probing;
     let flowing = true;
     const flow = (async () => {
       let n = 0;
@@ -335,31 +422,44 @@ export default async function searchBench(): Promise<void> {
     })();
     const delays: number[] = [];
     const deadline = Date.now() + durationMs;
-    while (Date.now() < deadline) {
-      // Probes continue across backends: the second service replays the first one's renames from the stream.
-      const probe = probes++;
-      const original = catalog.products[(probe * 104_729) % catalog.products.length]?.product;
-      if (!original) break;
-      const version = (productVersions.get(original.id) ?? 1) + 1;
-      productVersions.set(original.id, version);
-      // Three characters: no typo tolerance applies, and no other probe's word starts with it.
-      const word = `q${alphabet[Math.floor(probe / alphabet.length) % alphabet.length]}${alphabet[probe % alphabet.length]}`;
-      const event = create(ProductUpdatedSchema, {
-        meta: newEventMeta(original.id, version),
-        product: { ...original, title: `${original.title} ${word}`, updateTime: timestampFromMs(Date.now()) },
-      });
-      const request = create(SearchProductsRequestSchema, { query: word, pageSize: 100 });
-      const found = async () =>
-        (await search(request)).hits.some((hit) => hit.product?.id === original.id && hit.product.title.endsWith(word));
-      const sent = performance.now();
-      await publish(ProductUpdatedSchema, event);
-      while (!(await found())) await new Promise((resolve) => setTimeout(resolve, pollMs));
-      delays.push(performance.now() - sent);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const probeLoop = async () => {
+      while (Date.now() < deadline) {
+        // Probes continue across backends: the second service replays the first one's renames from the stream.
+        const probe = probes++;
+        const original = catalog.products[(probe * 104_729) % catalog.products.length]?.product;
+        if (!original) return;
+        const version = (productVersions.get(original.id) ?? 1) + 1;
+        productVersions.set(original.id, version);
+        // Three characters: no typo tolerance applies, and no other probe's word starts with it.
+        const word = `q${alphabet[Math.floor(probe / alphabet.length) % alphabet.length]}${alphabet[probe % alphabet.length]}`;
+        const event = create(ProductUpdatedSchema, {
+          meta: newEventMeta(original.id, version),
+          product: { ...original, title: `${original.title} ${word}`, updateTime: timestampFromMs(Date.now()) },
+        });
+        const request = create(SearchProductsRequestSchema, { query: word, pageSize: 100 });
+        const found = async () =>
+          (await search(request)).hits.some(
+            (hit) => hit.product?.id === original.id && hit.product.title.endsWith(word),
+          );
+        const sent = performance.now();
+        await publish(ProductUpdatedSchema, event);
+        while (!(await found())) await new Promise((resolve) => setTimeout(resolve, pollMs));
+        delays.push(performance.now() - sent);
+        // A random pause, so probes land anywhere in a refresh cycle rather than just after the one that showed the
+        // last probe (which would make every probe wait almost a whole interval).
+        await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * spreadMs));
+      }
+    };
+    await Promise.all(Array.from({ length: loops }, probeLoop));
     flowing = false;
     await flow;
     delays.sort((a, b) => a - b);
-    return { p50: percentile(delays, 0.5), p99: percentile(delays, 0.99), samples: delays.length };
+    return {
+      p50: percentile(delays, 0.5),
+      p90: percentile(delays, 0.9),
+      p99: percentile(delays, 0.99),
+      max: delays[delays.length - 1] ?? 0,
+      samples: delays.length,
+    };
   }
 }
