@@ -19,8 +19,10 @@ import { foldText } from "../../domain/text-analysis.js";
 import type { CatalogIndexVersion } from "../catalog-index.js";
 import { countFacets, type FacetSources } from "./facet-counter.js";
 import { KeywordField } from "./keyword-field.js";
+import { clearBit, countBits, intersectInto, resizeBits, setBit, wordsFor } from "./slot-bits.js";
+import { SlotOrder } from "./slot-order.js";
 import { SlotValues } from "./slot-values.js";
-import { TextIndex } from "./text-index.js";
+import { TextIndex, type TextPlan } from "./text-index.js";
 import { TopK } from "./top-k.js";
 
 /** A filter with its values turned into ids; `undefined` from compile() means nothing can match. */
@@ -34,7 +36,22 @@ interface CompiledFilter {
   attributeValueIds: number[][];
 }
 
+/** Where the previous page ended, in the terms of the sort: its primary key (signed), title key and id. */
+interface Cursor {
+  key: number;
+  title: string;
+  id: string;
+}
+
 const noPrice = -1;
+
+/**
+ * A walk down a presorted order gives up after this many times the slots it expects to visit (the page size over
+ * the share of the catalog that matches), plus a margin: matches bunched at the far end of the order (a filter that
+ * correlates with the sort) then cost a bounded walk and a top-k, never a walk over the whole catalog.
+ */
+const walkBudgetFactor = 8;
+const walkBudgetMargin = 1024;
 
 /**
  * The first three UTF-16 units of a title key packed into one exact number (48 bits), ordered as the strings are:
@@ -51,10 +68,15 @@ function textOf(product: CatalogProduct): [string, string, string] {
 }
 
 /**
- * One version of the in-process index. Each product has a slot; per-slot typed arrays hold what filters, sorts and
- * facets read, keyword postings find the few products of a tag or collection, and the text index scores words.
- * A query walks its candidates once, checking the filter, counting facets and keeping the page in a top-k; nothing
- * is pre-sorted, so an update costs only the changed product and is searchable as soon as `write` returns.
+ * One version of the in-process index. Each product has a slot; per-slot typed arrays hold what sorts and facets
+ * read, keyword fields hold each filter value's slots (a list, or a bitset when frequent), the text index scores
+ * words, and three presorted orders (price, newest, title) list the slots as those sorts read them.
+ *
+ * A query builds its matches as a bitset: the text matches (or every listed product) ANDed with each filter's
+ * slots, so the total is a popcount. The page comes from walking the sort's presorted order until it holds a page of
+ * matches when the matches are many, else from a top-k over the matches; relevance scores only the matches. Facets
+ * are counted from the bitset (see countFacets). An update costs the changed product (its postings, its bits, its
+ * place in the orders whose keys changed) and is searchable as soon as `write` returns.
  */
 export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   private readonly slotOf = new Map<string, number>();
@@ -71,22 +93,21 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   private packed: Array<PackedProduct | undefined> = [];
   /** Folded titles: title sorting reads them for ties and cursors. */
   private titleKeys: string[] = [];
-  /** Value ids per slot, flat (see SlotValues): filters and facets read them for many slots per query. */
+  /** Value ids per slot, flat (see SlotValues): facet walks read them for many slots per query. */
   private readonly tagIds = new SlotValues(8);
   private readonly collectionIds = new SlotValues(4);
   private readonly attributeValueIds = new SlotValues(8);
   private price = new Float64Array(0);
   private created = new Float64Array(0);
-  private available = new Float64Array(0);
   private currency = new Int32Array(0);
   private titlePrefix = new Float64Array(0);
-  private priceBucket = new Uint8Array(0);
-  /** Live slots per price bucket, for facet counts by complement. */
-  private readonly priceBucketTotals = new Int32Array(priceBuckets().length);
-  /** Per-query scratch: the slots a query matched and rejected, and the matches as a bitset for facet counting. */
-  private matched = new Int32Array(0);
-  private rejected = new Int32Array(0);
-  private matchBits = new Uint32Array(0);
+  /** Listed products, and those with stock: where a query without text or with `in_stock_only` starts. */
+  private live: Uint32Array = new Uint32Array(0);
+  private inStock: Uint32Array = new Uint32Array(0);
+  /** Per-query scratch: the matches, a second bitset to build a filter's slots in, and a slot list for facet walks. */
+  private match = new Uint32Array(0);
+  private spare = new Uint32Array(0);
+  private slotScratch = new Int32Array(0);
 
   private readonly tags = new KeywordField();
   private readonly collections = new KeywordField();
@@ -96,33 +117,51 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   private readonly attributeKeys = new Map<string, number>();
   private readonly attributeKeyOf: number[] = [];
   private readonly attributeValuesOfKey: number[][] = [];
+  /** Slots per price facet bucket (value id = bucket index). */
+  private readonly priceBuckets = new KeywordField();
   private readonly text = new TextIndex();
-  private dedupStamp = new Int32Array(0);
-  private stamp = 0;
+
+  /** Listed slots by price, by creation time (newest first) and by title key; ties by slot (see SlotOrder). */
+  private readonly byPrice = new SlotOrder((a, b) => (this.price[a] as number) - (this.price[b] as number) || a - b);
+  private readonly byNewest = new SlotOrder(
+    (a, b) => (this.created[b] as number) - (this.created[a] as number) || a - b,
+  );
+  private readonly byTitle = new SlotOrder((a, b) => {
+    // The packed prefixes decide most comparisons without reading the strings.
+    const prefixes = (this.titlePrefix[a] as number) - (this.titlePrefix[b] as number);
+    if (prefixes !== 0) return prefixes;
+    const ta = this.titleKeys[a] as string;
+    const tb = this.titleKeys[b] as string;
+    return ta < tb ? -1 : ta > tb ? 1 : a - b;
+  });
 
   private readonly facetSources: FacetSources;
 
   constructor(readonly name: string) {
-    // Typed arrays are replaced as they grow, so the price buckets are read through a getter.
+    for (const bucket of priceBuckets()) this.priceBuckets.intern(bucket.key);
+    // Typed arrays are replaced as they grow, so prices are read through a getter.
     const index = this;
     this.facetSources = {
-      tags: this.tags,
-      collections: this.collections,
-      attributes: this.attributes,
+      tags: { values: this.tags, perSlot: this.tagIds },
+      collections: { values: this.collections, perSlot: this.collectionIds },
+      attributes: { values: this.attributes, perSlot: this.attributeValueIds },
       attributeKeys: this.attributeKeys,
       attributeValuesOfKey: this.attributeValuesOfKey,
-      tagIds: this.tagIds,
-      collectionIds: this.collectionIds,
-      attributeValueIds: this.attributeValueIds,
-      get priceBucket() {
-        return index.priceBucket;
+      priceBuckets: this.priceBuckets,
+      get price() {
+        return index.price;
       },
-      priceBucketTotals: this.priceBucketTotals,
     };
   }
 
   get size(): number {
     return this.slotOf.size;
+  }
+
+  private compareIds(a: number, b: number): number {
+    const ia = this.ids[a] as string;
+    const ib = this.ids[b] as string;
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
   }
 
   private ensureCapacity(slots: number): void {
@@ -132,22 +171,26 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   /** Gives every per-slot array room for `capacity` slots (at least the slots in use). */
   private resize(capacity: number): void {
     this.capacity = capacity;
-    const grow = <T extends Float64Array | Int32Array | Uint8Array>(old: T, next: T) => {
+    const grow = <T extends Float64Array | Int32Array>(old: T, next: T) => {
       next.set(old.subarray(0, next.length));
       return next;
     };
     this.price = grow(this.price, new Float64Array(this.capacity));
     this.created = grow(this.created, new Float64Array(this.capacity));
-    this.available = grow(this.available, new Float64Array(this.capacity));
     this.currency = grow(this.currency, new Int32Array(this.capacity));
     this.titlePrefix = grow(this.titlePrefix, new Float64Array(this.capacity));
-    this.priceBucket = grow(this.priceBucket, new Uint8Array(this.capacity));
-    this.matched = new Int32Array(this.capacity);
-    this.rejected = new Int32Array(this.capacity);
-    this.matchBits = new Uint32Array(Math.ceil(this.capacity / 32));
-    this.dedupStamp = grow(this.dedupStamp, new Int32Array(this.capacity));
+    this.live = resizeBits(this.live, this.capacity);
+    this.inStock = resizeBits(this.inStock, this.capacity);
+    this.match = new Uint32Array(wordsFor(this.capacity));
+    this.spare = new Uint32Array(wordsFor(this.capacity));
+    this.slotScratch = new Int32Array(this.capacity);
     this.text.resize(this.capacity);
     for (const values of [this.tagIds, this.collectionIds, this.attributeValueIds]) values.resize(this.capacity);
+    for (const field of this.keywordFields()) field.resize(this.capacity);
+  }
+
+  private keywordFields(): KeywordField[] {
+    return [this.tags, this.collections, this.attributes, this.currencies, this.priceBuckets];
   }
 
   write(upserts: readonly StoredProduct[], removals: readonly string[]): void {
@@ -156,16 +199,16 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   }
 
   /**
-   * Writes are searchable at once. After a burst of new products (a build), the room that arrays and postings left
-   * for growth (up to half of them) is given back; later writes grow them again.
+   * Writes are searchable at once. After a burst of new products (a build), the room that arrays, postings and
+   * orders left for growth (up to half of them) is given back; later writes grow them again.
    */
   async refresh(): Promise<void> {
     if (this.slotCount - this.slotsWhenTrimmed < Math.max(1024, this.slotsWhenTrimmed / 4)) return;
     this.slotsWhenTrimmed = this.slotCount;
     this.resize(this.slotCount);
     this.text.trim();
-    for (const field of [this.tags, this.collections, this.attributes, this.currencies])
-      for (const list of field.postings) list.trim();
+    for (const field of this.keywordFields()) field.trim();
+    for (const order of [this.byPrice, this.byNewest, this.byTitle]) order.trim();
   }
 
   private upsert({ product, packed }: StoredProduct): void {
@@ -178,21 +221,47 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
       this.ids[slot] = product.id;
     }
     const previous = isNew ? undefined : this.textOf(slot);
-    if (!isNew) this.countPriceBucket(slot, -1);
-    this.packed[slot] = packed;
-    this.price[slot] = product.price ? Number(product.price.amountMinor) : 0;
-    this.priceBucket[slot] = priceBucketOf(this.price[slot] as number);
-    this.countPriceBucket(slot, +1);
-    this.currency[slot] = product.price ? this.currencies.intern(product.price.currencyCode) : noPrice;
-    this.created[slot] = createTimeMs(product);
-    this.available[slot] = Number(product.available);
-
+    const price = product.price ? Number(product.price.amountMinor) : 0;
+    const created = createTimeMs(product);
     const text = textOf(product);
-    if (previous === undefined || text.some((field, i) => field !== previous[i])) {
-      this.titleKeys[slot] = foldText(product.title);
-      this.titlePrefix[slot] = titlePrefixOf(this.titleKeys[slot] as string);
-      this.text.index(slot, text, previous);
+    const textChanged = previous === undefined || text.some((field, i) => field !== previous[i]);
+    const titleKey = textChanged ? foldText(product.title) : (this.titleKeys[slot] as string);
+
+    // An order moves a slot only when its key changes, taking it out while the old key is still in place.
+    const movePrice = isNew || price !== this.price[slot];
+    const moveNewest = isNew || created !== this.created[slot];
+    const moveTitle = isNew || titleKey !== this.titleKeys[slot];
+    if (!isNew) {
+      if (movePrice) {
+        this.byPrice.remove(slot);
+        this.priceBuckets.remove(priceBucketOf(this.price[slot] as number), slot);
+      }
+      if (moveNewest) this.byNewest.remove(slot);
+      if (moveTitle) this.byTitle.remove(slot);
     }
+    this.packed[slot] = packed;
+    this.price[slot] = price;
+    this.created[slot] = created;
+    this.titleKeys[slot] = titleKey;
+    this.titlePrefix[slot] = titlePrefixOf(titleKey);
+    if (movePrice) {
+      this.byPrice.insert(slot);
+      this.priceBuckets.add(priceBucketOf(price), slot);
+    }
+    if (moveNewest) this.byNewest.insert(slot);
+    if (moveTitle) this.byTitle.insert(slot);
+
+    setBit(this.live, slot);
+    if (product.available > 0n) setBit(this.inStock, slot);
+    else clearBit(this.inStock, slot);
+    const currencyId = product.price ? this.currencies.intern(product.price.currencyCode) : noPrice;
+    if (isNew || currencyId !== this.currency[slot]) {
+      if (!isNew && this.currency[slot] !== noPrice) this.currencies.remove(this.currency[slot] as number, slot);
+      if (currencyId !== noPrice) this.currencies.add(currencyId, slot);
+      this.currency[slot] = currencyId;
+    }
+
+    if (textChanged) this.text.index(slot, text, previous);
     this.moveKeywords(this.tags, this.tagIds, slot, isNew, product.tags);
     this.moveKeywords(this.collections, this.collectionIds, slot, isNew, product.collectionIds);
     const pairs = Object.entries(product.attributes).map(([key, value]) => {
@@ -207,11 +276,6 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     });
     this.attributes.update(slot, isNew ? [] : this.attributeValueIds.get(slot), pairs);
     this.attributeValueIds.set(slot, pairs);
-  }
-
-  private countPriceBucket(slot: number, delta: number): void {
-    const bucket = this.priceBucket[slot] as number;
-    this.priceBucketTotals[bucket] = (this.priceBucketTotals[bucket] as number) + delta;
   }
 
   /** The indexed text of a slot, from its stored encoding. */
@@ -231,7 +295,14 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     if (slot === undefined) return;
     this.slotOf.delete(id);
     this.text.remove(slot, this.textOf(slot));
-    this.countPriceBucket(slot, -1);
+    this.byPrice.remove(slot);
+    this.byNewest.remove(slot);
+    this.byTitle.remove(slot);
+    this.priceBuckets.remove(priceBucketOf(this.price[slot] as number), slot);
+    if (this.currency[slot] !== noPrice) this.currencies.remove(this.currency[slot] as number, slot);
+    this.currency[slot] = noPrice;
+    clearBit(this.live, slot);
+    clearBit(this.inStock, slot);
     this.tags.update(slot, this.tagIds.get(slot), []);
     this.collections.update(slot, this.collectionIds.get(slot), []);
     this.attributes.update(slot, this.attributeValueIds.get(slot), []);
@@ -279,53 +350,62 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
     return compiled;
   }
 
-  private passes(slot: number, f: CompiledFilter): boolean {
-    if (f.inStockOnly && (this.available[slot] as number) <= 0) return false;
-    if (f.currencyId !== undefined && this.currency[slot] !== f.currencyId) return false;
-    if (f.min !== undefined && (this.price[slot] as number) < f.min) return false;
-    if (f.max !== undefined && (this.price[slot] as number) > f.max) return false;
-    for (const id of f.tagIds) if (!this.tagIds.has(slot, id)) return false;
-    if (f.collectionIds !== undefined && !this.collectionIds.hasAny(slot, f.collectionIds)) return false;
-    for (const anyOf of f.attributeValueIds) if (!this.attributeValueIds.hasAny(slot, anyOf)) return false;
-    return true;
+  /** Narrows `match` to the filter: a bitset AND per keyword constraint, then the price range. */
+  private applyFilter(f: CompiledFilter, words: number): void {
+    const { match } = this;
+    if (f.inStockOnly) intersectInto(match, this.inStock, words);
+    if (f.currencyId !== undefined) this.intersectAnyOf(this.currencies, [f.currencyId], words);
+    for (const id of f.tagIds) this.intersectAnyOf(this.tags, [id], words);
+    if (f.collectionIds) this.intersectAnyOf(this.collections, f.collectionIds, words);
+    for (const anyOf of f.attributeValueIds) this.intersectAnyOf(this.attributes, anyOf, words);
+    if (f.min !== undefined || f.max !== undefined) this.intersectPriceRange(f.min, f.max, words);
+  }
+
+  /** match = match ∩ (slots of any of the values `ids`). */
+  private intersectAnyOf(field: KeywordField, ids: readonly number[], words: number): void {
+    const only = ids.length === 1 ? field.bitsOf(ids[0] as number) : undefined;
+    if (only) {
+      intersectInto(this.match, only, words);
+      return;
+    }
+    this.spare.fill(0, 0, words);
+    for (const id of ids) field.addSlotsTo(id, this.spare, words);
+    intersectInto(this.match, this.spare, words);
   }
 
   /**
-   * Candidates of a query without text: the smallest posting the filter implies (a tag, the union of the wanted
-   * collections, or of one attribute's values), else undefined: every slot.
+   * match = match ∩ (prices within the bounds), by the cheapest of three: clearing the slots outside the bounds (the
+   * two ends of the price order), marking the stretch between them in `spare` for an AND, or checking each match's
+   * price. A wide range of a broad query thus costs its few outsiders, a narrow one its few insiders.
    */
-  private candidatesWithoutText(f: CompiledFilter): ArrayLike<number> | undefined {
-    const options: Array<Array<{ field: KeywordField; id: number }>> = [];
-    for (const id of f.tagIds) options.push([{ field: this.tags, id }]);
-    if (f.collectionIds) options.push(f.collectionIds.map((id) => ({ field: this.collections, id })));
-    for (const anyOf of f.attributeValueIds) options.push(anyOf.map((id) => ({ field: this.attributes, id })));
-    let best: Array<{ field: KeywordField; id: number }> | undefined;
-    let bestSize = this.slotOf.size;
-    for (const option of options) {
-      const size = option.reduce((sum, { field, id }) => sum + field.count(id), 0);
-      if (size < bestSize) {
-        best = option;
-        bestSize = size;
+  private intersectPriceRange(min: number | undefined, max: number | undefined, words: number): void {
+    const { match, price, byPrice } = this;
+    const from = min === undefined ? byPrice.start() : byPrice.seek((slot) => (price[slot] as number) < min);
+    const to = max === undefined ? byPrice.end() : byPrice.seek((slot) => (price[slot] as number) <= max);
+    const inside = byPrice.distance(from, to);
+    const outside = byPrice.size - inside;
+    // A per-match check reads prices at random places: twice a marked slot's cost.
+    const checks = countBits(match, words) * 2;
+    if (outside <= inside && outside <= checks) {
+      byPrice.markRange(byPrice.start(), from, match, true);
+      byPrice.markRange(to, byPrice.end(), match, true);
+    } else if (inside <= checks) {
+      this.spare.fill(0, 0, words);
+      byPrice.markRange(from, to, this.spare);
+      intersectInto(match, this.spare, words);
+    } else {
+      const low = min ?? Number.NEGATIVE_INFINITY;
+      const high = max ?? Number.POSITIVE_INFINITY;
+      for (let w = 0; w < words; w++) {
+        let rest = match[w] as number;
+        while (rest !== 0) {
+          const lowest = rest & -rest;
+          rest ^= lowest;
+          const amount = price[(w << 5) | (31 - Math.clz32(lowest))] as number;
+          if (amount < low || amount > high) match[w] = (match[w] as number) & ~lowest;
+        }
       }
     }
-    if (best === undefined) return undefined;
-    if (best.length === 1) {
-      const list = best[0]?.field.postings[best[0].id];
-      return list ? list.slots.subarray(0, list.size) : [];
-    }
-    const stamp = ++this.stamp;
-    const union: number[] = [];
-    for (const { field, id } of best) {
-      const list = field.postings[id];
-      if (!list) continue;
-      for (let i = 0; i < list.size; i++) {
-        const slot = list.slots[i] as number;
-        if (this.dedupStamp[slot] === stamp) continue;
-        this.dedupStamp[slot] = stamp;
-        union.push(slot);
-      }
-    }
-    return union;
   }
 
   /** Primary sort keys per slot, signed so that smaller always comes first; relevance uses the text scores. */
@@ -345,107 +425,201 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
   }
 
   search(query: CatalogQuery): CatalogResult {
+    const nothing = { hits: [], total: 0, facets: query.facets.map((name) => ({ name, values: [] })), hasMore: false };
     const filter = this.compile(query.filter);
-    if (filter === undefined)
-      return { hits: [], total: 0, facets: query.facets.map((name) => ({ name, values: [] })), hasMore: false };
+    if (filter === undefined) return nothing;
 
-    // Candidates: the text matches, else the smallest posting the filter implies, else every slot (undefined).
-    let candidates: ArrayLike<number> | undefined;
-    let scores: Float64Array | undefined;
+    // The matches: the text's (or every listed product), narrowed by the filter.
+    const words = wordsFor(this.slotCount);
+    const { match } = this;
+    let plan: TextPlan | undefined;
     if (query.words.length > 0) {
-      const match = this.text.match(query.words);
-      candidates = match.slots;
-      scores = match.scores;
+      plan = this.text.plan(query.words);
+      if (plan === undefined) return nothing;
+      this.text.matchInto(plan, match, this.spare, words);
     } else {
-      candidates = this.candidatesWithoutText(filter);
+      match.set(this.live.subarray(0, words));
     }
+    this.applyFilter(filter, words);
+    const total = countBits(match, words);
+    if (total === 0) return nothing;
 
     const byTitle = query.sort === "title";
     const { keys, sign } = this.primaryKeys(query.sort);
-    const { ids, titleKeys } = this;
-    // Order of two slots with equal primary keys: the full title (the key only holds its first letters), then id.
-    const tie = (a: number, b: number): number => {
-      if (byTitle) {
-        const ta = titleKeys[a] as string;
-        const tb = titleKeys[b] as string;
-        if (ta !== tb) return ta < tb ? -1 : 1;
-      }
-      const ia = ids[a] as string;
-      const ib = ids[b] as string;
-      return ia < ib ? -1 : ia > ib ? 1 : 0;
-    };
+    const relevance = keys === undefined;
+    if (relevance && plan) this.text.scoreInto(plan, match, words, total);
+    const text = this.text;
 
-    let cursor: { key: number; title: string; id: string } | undefined;
+    let cursor: Cursor | undefined;
     if (query.after) {
       let value = query.after.value;
-      if (query.sort === "relevance" && candidates && scores) {
+      if (relevance && plan) {
         // Scores move as the corpus changes: re-score the last hit now, so the cursor sits where that hit is now.
         const anchor = this.slotOf.get(query.after.id);
-        for (let i = 0; anchor !== undefined && i < candidates.length; i++) {
-          if (candidates[i] === anchor) value = scores[i] as number;
-        }
+        const score = anchor === undefined ? undefined : this.text.scoreOne(plan, anchor);
+        if (score !== undefined) value = score;
       }
       cursor = byTitle
         ? { key: titlePrefixOf(String(value)), title: String(value), id: query.after.id }
         : { key: sign * Number(value), title: "", id: query.after.id };
     }
-    // Whether `slot` (primary key `key`) comes after the cursor.
-    const followsCursor = (slot: number, key: number): boolean => {
-      if (cursor === undefined || key > cursor.key) return true;
-      if (key < cursor.key) return false;
-      if (byTitle) {
-        const title = titleKeys[slot] as string;
-        if (title !== cursor.title) return title > cursor.title;
-      }
-      return (ids[slot] as string) > cursor.id;
-    };
 
-    const { matched, rejected } = this;
-    let rejectedCount = 0;
-    const top = new TopK(query.pageSize, tie);
-    let total = 0;
-    let following = 0;
-    const count = candidates ? candidates.length : this.slotCount;
-    for (let i = 0; i < count; i++) {
-      const slot = candidates ? (candidates[i] as number) : i;
-      if (candidates === undefined && this.packed[slot] === undefined) continue;
-      if (!this.passes(slot, filter)) {
-        if (candidates === undefined) rejected[rejectedCount++] = slot;
-        continue;
-      }
-      matched[total++] = slot;
-      const score = scores ? (scores[i] as number) : 0;
-      const key = keys ? sign * (keys[slot] as number) : sign * score;
-      if (!followsCursor(slot, key)) continue;
-      following++;
-      top.offer(slot, key, score);
-    }
+    const page =
+      (relevance ? undefined : this.pageFromOrder(query, filter, total, cursor)) ??
+      this.pageByTopK(query.pageSize, total, words, keys ?? (plan ? text.scores : undefined), sign, byTitle, cursor);
 
-    const hits: CatalogHit[] = top.result().map(({ slot, score }) => ({
-      id: ids[slot] as string,
-      encoded: unpackEncoding(this.packed[slot] as PackedProduct),
-      score: query.sort === "relevance" ? score : 0,
-      sortValue: byTitle ? (titleKeys[slot] as string) : keys ? (keys[slot] as number) : score,
-    }));
+    const hits: CatalogHit[] = page.slots.map((slot) => {
+      const score = relevance && plan ? text.scoreOf(slot) : 0;
+      return {
+        id: this.ids[slot] as string,
+        encoded: unpackEncoding(this.packed[slot] as PackedProduct),
+        score,
+        sortValue: byTitle ? (this.titleKeys[slot] as string) : keys ? (keys[slot] as number) : score,
+      };
+    });
     const facets = countFacets(
       query.facets,
       this.facetSources,
-      { matched, count: total, rejected: candidates === undefined ? rejected : undefined, rejectedCount },
-      this.matchBits,
+      { bits: match, count: total, live: this.live, liveCount: this.slotOf.size, words },
+      this.slotScratch,
     );
-    return { hits, total, facets, hasMore: following > hits.length };
+    return { hits, total, facets, hasMore: page.hasMore };
+  }
+
+  /** Whether `slot` (primary key `key`) comes after the cursor. */
+  private follows(cursor: Cursor | undefined, byTitle: boolean, slot: number, key: number): boolean {
+    if (cursor === undefined || key > cursor.key) return true;
+    if (key < cursor.key) return false;
+    if (byTitle) {
+      const title = this.titleKeys[slot] as string;
+      if (title !== cursor.title) return title > cursor.title;
+    }
+    return (this.ids[slot] as string) > cursor.id;
   }
 
   /**
-   * Estimated bytes of this version's own structures: typed arrays, postings, dictionaries, per-slot references and
-   * the title keys it derives. The products' encodings are shared with the projection.
+   * The page as the first matches after the cursor in a top-k over every match, by `sign · keys[slot]` (all equal
+   * without keys: relevance without text).
+   */
+  private pageByTopK(
+    pageSize: number,
+    total: number,
+    words: number,
+    keys: Float64Array | undefined,
+    sign: number,
+    byTitle: boolean,
+    cursor: Cursor | undefined,
+  ): { slots: number[]; hasMore: boolean } {
+    const { match } = this;
+    const top = new TopK(pageSize, (a, b) => this.tieOrder(byTitle, a, b));
+    let following = cursor === undefined ? total : 0;
+    for (let w = 0, seen = 0; w < words && seen < total; w++) {
+      let rest = match[w] as number;
+      while (rest !== 0) {
+        const lowest = rest & -rest;
+        rest ^= lowest;
+        seen++;
+        const slot = (w << 5) | (31 - Math.clz32(lowest));
+        const key = keys ? sign * (keys[slot] as number) : 0;
+        if (cursor !== undefined) {
+          if (!this.follows(cursor, byTitle, slot, key)) continue;
+          following++;
+        }
+        if (key <= top.worst) top.offer(slot, key);
+      }
+    }
+    const slots = top.result();
+    return { slots, hasMore: following > slots.length };
+  }
+
+  /**
+   * The page read from the sort's presorted order: from the cursor on, the matches that follow it, until the page
+   * and one more (for `hasMore`) are found and the next slot's key differs from the last one found. The order breaks
+   * ties by slot, so the tie group at the end of the page is read whole, and what was found is then sorted by the
+   * sort's full order (key, title, id). Undefined when matches are too few for the walk to pay off, or the walk gives
+   * up (see walkBudgetFactor); then the caller ranks every match instead.
+   */
+  private pageFromOrder(
+    query: CatalogQuery,
+    filter: CompiledFilter,
+    total: number,
+    cursor: Cursor | undefined,
+  ): { slots: number[]; hasMore: boolean } | undefined {
+    const need = query.pageSize + 1;
+    const expected = (need * this.slotOf.size) / total;
+    if (expected * 4 > total) return undefined;
+    let budget = Math.ceil(expected * walkBudgetFactor) + walkBudgetMargin;
+    const { match, price, titleKeys } = this;
+    const byTitle = query.sort === "title";
+    const { keys, sign } = this.primaryKeys(query.sort);
+    const keyOf = (slot: number) => sign * ((keys as Float64Array)[slot] as number);
+    const sameKey = byTitle
+      ? (a: number, b: number) => titleKeys[a] === titleKeys[b]
+      : (a: number, b: number) => keyOf(a) === keyOf(b);
+    // Price bounds end the walk early when it runs along prices.
+    const byPrice = query.sort === "price_asc" || query.sort === "price_desc";
+    const low = byPrice ? (filter.min ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+    const high = byPrice ? (filter.max ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    const found: number[] = [];
+    let gaveUp = false;
+    const visit = (slot: number): boolean => {
+      const amount = price[slot] as number;
+      if (amount < low || amount > high) return false;
+      if (found.length >= need && !sameKey(slot, found[found.length - 1] as number)) return false;
+      if (--budget < 0) return !(gaveUp = true);
+      if (
+        (((match[slot >>> 5] as number) >>> (slot & 31)) & 1) === 1 &&
+        this.follows(cursor, byTitle, slot, keyOf(slot))
+      )
+        found.push(slot);
+      return true;
+    };
+
+    if (query.sort === "price_desc") {
+      // Walked from the expensive end of the ascending price order, from the cursor's price or the upper bound down.
+      const top = Math.min(high, cursor ? -cursor.key : Number.POSITIVE_INFINITY);
+      this.byPrice.backward(
+        this.byPrice.seek((slot) => (price[slot] as number) <= top),
+        visit,
+      );
+    } else {
+      const order = query.sort === "price_asc" ? this.byPrice : query.sort === "newest" ? this.byNewest : this.byTitle;
+      // From the first slot of the cursor's key (the slots of that key before it are skipped as not following it),
+      // or of the lower price bound.
+      const before = (slot: number): boolean => {
+        if (byPrice && (price[slot] as number) < low) return true;
+        if (cursor === undefined) return false;
+        return byTitle ? (titleKeys[slot] as string) < cursor.title : keyOf(slot) < cursor.key;
+      };
+      order.forward(order.seek(before), visit);
+    }
+    if (gaveUp) return undefined;
+    found.sort((a, b) => keyOf(a) - keyOf(b) || this.tieOrder(byTitle, a, b));
+    return { slots: found.slice(0, query.pageSize), hasMore: found.length > query.pageSize };
+  }
+
+  /** Order of two slots with equal primary keys: the full title (the key only holds its first letters), then id. */
+  private tieOrder(byTitle: boolean, a: number, b: number): number {
+    if (byTitle) {
+      const ta = this.titleKeys[a] as string;
+      const tb = this.titleKeys[b] as string;
+      if (ta !== tb) return ta < tb ? -1 : 1;
+    }
+    return this.compareIds(a, b);
+  }
+
+  /**
+   * Estimated bytes of this version's own structures: typed arrays, bitsets, postings, orders, dictionaries, per-slot
+   * references and the title keys it derives. The products' encodings are shared with the projection.
    */
   get bytes(): number {
-    const typedPerSlot = 8 * 4 + 4 * 3 + 1 + 1 / 8;
+    const typedPerSlot = 8 * 3 + 4 * 2 + 4 / 8;
     const referencesPerSlot = 3 * 8 + 48;
     let bytes = this.capacity * (typedPerSlot + referencesPerSlot);
-    bytes += this.text.bytes + this.tags.bytes + this.collections.bytes + this.attributes.bytes + this.currencies.bytes;
+    bytes += this.text.bytes;
+    for (const field of this.keywordFields()) bytes += field.bytes;
     bytes += this.tagIds.bytes + this.collectionIds.bytes + this.attributeValueIds.bytes;
+    bytes += this.byPrice.bytes + this.byNewest.bytes + this.byTitle.bytes;
     for (let slot = 0; slot < this.slotCount; slot++) bytes += (this.titleKeys[slot]?.length ?? 0) * 2 + 32;
     return Math.round(bytes);
   }

@@ -35,8 +35,11 @@ export class PostingList {
     return this.indexOf(slot) >= 0;
   }
 
-  /** Adds `slot` (or replaces its payload); returns false when it was already there. */
-  add(slot: number, payload?: ArrayLike<number>): boolean {
+  /**
+   * Adds `slot` (or replaces its payload, read from `payload` at `payloadAt`); returns false when it was already
+   * there.
+   */
+  add(slot: number, payload?: ArrayLike<number>, payloadAt = 0): boolean {
     const width = this.payloadWidth;
     let at = this.size > 0 && (this.slots[this.size - 1] as number) < slot ? -this.size - 1 : this.indexOf(slot);
     const added = at < 0;
@@ -48,7 +51,7 @@ export class PostingList {
       this.slots[at] = slot;
       this.size++;
     }
-    for (let i = 0; i < width; i++) this.payload[at * width + i] = payload?.[i] ?? 0;
+    for (let i = 0; i < width; i++) this.payload[at * width + i] = payload?.[payloadAt + i] ?? 0;
     return added;
   }
 

@@ -1,6 +1,6 @@
 /**
  * Small sets of value ids per slot (a product's tags, collections or attribute pairs) in flat typed arrays: the
- * first `stride` ids of a slot sit inline, the rare rest in an overflow map. Queries check and count them for tens
+ * first `stride` ids of a slot sit inline, the rare rest in an overflow map. Facet walks count them for tens
  * of thousands of slots, and flat arrays keep that free of pointer chasing. Ids take two bytes each until one does
  * not fit (a field with more than 65,536 values), then four.
  */
@@ -48,11 +48,6 @@ export class SlotValues {
     const inline = Math.min(count, this.stride);
     for (let i = 0; i < inline; i++) if (this.values[base + i] === id) return true;
     return count > this.stride && (this.overflow.get(slot)?.includes(id) ?? false);
-  }
-
-  hasAny(slot: number, ids: readonly number[]): boolean {
-    for (const id of ids) if (this.has(slot, id)) return true;
-    return false;
   }
 
   /** Adds `step` to `counts[id]` for each id of the slot beyond the inline ones. */

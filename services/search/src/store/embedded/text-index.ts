@@ -2,6 +2,7 @@ import { Numbering } from "../../domain/numbering.js";
 import { analyze, stem } from "../../domain/text-analysis.js";
 import { boundedEditDistance } from "./edit-distance.js";
 import { PostingList } from "./posting-list.js";
+import { countBits, intersectInto, setBit, setSlots } from "./slot-bits.js";
 
 /** Searched fields, in payload order, and their boosts: a word in the title counts three times one in the text. */
 export const textFields = ["title", "tags", "description"] as const;
@@ -26,13 +27,27 @@ interface Expansion {
   weights: number[];
   /** Matched only as a prefix: counts in title and tags, not in the description. */
   prefixOnly: boolean[];
+  /** BM25 weight of each field per term (see fieldWeights). */
+  fieldWeights: Float64Array[];
   cost: number;
 }
 
-/** Text matches of a query: slots with their BM25 scores, in no particular order. */
-export interface TextMatch {
-  slots: Int32Array;
-  scores: Float64Array;
+/**
+ * A query's words, each with the terms it stands for, cheapest first (the order scores are summed in), and the
+ * length norms of the moment: made once per query, then used to match and to score.
+ */
+export interface TextPlan {
+  words: Expansion[];
+  norms: Float64Array;
+}
+
+/** Field lengths whose scores for a term frequency of 1 are tabled per term and query (see scoreTermPostings). */
+const tabledLengths = 128;
+
+/** BM25 score of one field: weight · tf · (k1 + 1) / (tf + k1 · (1 − b + b · length / average)). */
+function fieldScore(weights: Float64Array, norms: Float64Array, field: number, tf: number, length: number): number {
+  const norm = (norms[field * 2] as number) * length + (norms[field * 2 + 1] as number);
+  return ((weights[field] as number) * tf * (k1 + 1)) / (tf + norm);
 }
 
 /** Typo allowance by word length, as OpenSearch's `fuzziness: AUTO:4,8`: none below 4 letters, 2 from 8. */
@@ -55,15 +70,22 @@ export class TextIndex {
   /** Term ids by first letter, for the typo scan. */
   private readonly byFirstLetter = new Map<string, number[]>();
 
+  /** Scratch of `index`, reused so that indexing a document allocates nothing per term. */
+  private readonly docTerms: number[] = [];
+  private readonly docTermAt = new Map<number, number>();
+  private docFrequencies = new Uint8Array(64 * fieldCount);
+
   private lengths = new Uint16Array(0);
   private readonly totalLength = new Float64Array(fieldCount);
   private docCount = 0;
 
-  /** Per-slot scratch, reused by every query (searches run synchronously, one at a time). */
+  /**
+   * Per-slot scratch, reused by every query (searches run synchronously, one at a time): the scores `scoreInto`
+   * leaves for the query's matches, and each word's best so far while it scores.
+   */
   private total = new Float64Array(0);
   private wordScore = new Float64Array(0);
-  private mark = new Int32Array(0);
-  private epoch = 0;
+  private readonly onceTable = new Float64Array(fieldCount * tabledLengths);
 
   /** Room for `capacity` slots (at least the slots in use). */
   resize(capacity: number): void {
@@ -74,7 +96,6 @@ export class TextIndex {
     };
     this.total = grow(this.total, (n) => new Float64Array(n));
     this.wordScore = grow(this.wordScore, (n) => new Float64Array(n));
-    this.mark = grow(this.mark, (n) => new Int32Array(n));
     this.lengths = grow(this.lengths, (n) => new Uint16Array(n), fieldCount);
   }
 
@@ -101,22 +122,39 @@ export class TextIndex {
    */
   index(slot: number, fields: readonly [string, string, string], previous?: readonly [string, string, string]): void {
     if (previous) this.remove(slot, previous);
-    const frequencies = new Map<number, Uint8Array>();
+    // The document's distinct terms in order of appearance, with their frequencies per field in the scratch arrays.
+    const { docTerms, docTermAt } = this;
+    docTerms.length = 0;
+    docTermAt.clear();
     for (let field = 0; field < fieldCount; field++) {
       const words = analyze(fields[field] as string);
       this.lengths[slot * fieldCount + field] = Math.min(words.length, 65_535);
       this.totalLength[field] = (this.totalLength[field] as number) + words.length;
       for (const word of words) {
         const id = this.internTerm(word);
-        let tf = frequencies.get(id);
-        if (tf === undefined) frequencies.set(id, (tf = new Uint8Array(fieldCount)));
-        if ((tf[field] as number) < 255) tf[field] = (tf[field] as number) + 1;
+        let at = docTermAt.get(id);
+        if (at === undefined) {
+          at = docTerms.length;
+          docTermAt.set(id, at);
+          docTerms.push(id);
+          if ((at + 1) * fieldCount > this.docFrequencies.length) {
+            const grown = new Uint8Array(this.docFrequencies.length * 2);
+            grown.set(this.docFrequencies);
+            this.docFrequencies = grown;
+          }
+          this.docFrequencies.fill(0, at * fieldCount, (at + 1) * fieldCount);
+        }
+        const i = at * fieldCount + field;
+        if ((this.docFrequencies[i] as number) < 255) this.docFrequencies[i] = (this.docFrequencies[i] as number) + 1;
       }
     }
-    for (const [id, tf] of frequencies) {
-      this.postings[id]?.add(slot, tf);
+    const frequencies = this.docFrequencies;
+    for (let at = 0; at < docTerms.length; at++) {
+      const id = docTerms[at] as number;
+      this.postings[id]?.add(slot, frequencies, at * fieldCount);
       for (let field = 0; field < fieldCount; field++)
-        if (tf[field]) this.termDf[id * fieldCount + field] = (this.termDf[id * fieldCount + field] as number) + 1;
+        if (frequencies[at * fieldCount + field])
+          this.termDf[id * fieldCount + field] = (this.termDf[id * fieldCount + field] as number) + 1;
     }
     this.docCount++;
   }
@@ -189,10 +227,12 @@ export class TextIndex {
     }
     const termIds = [...weights.keys()];
     const cost = termIds.reduce((sum, id) => sum + (this.postings[id]?.size ?? 0), 0);
+    const prefixOnly = termIds.map((id) => !wholeWords.has(id));
     return {
       termIds,
       weights: termIds.map((id) => weights.get(id) as number),
-      prefixOnly: termIds.map((id) => !wholeWords.has(id)),
+      prefixOnly,
+      fieldWeights: termIds.map((id, k) => this.fieldWeights(id, prefixOnly[k])),
       cost,
     };
   }
@@ -239,9 +279,7 @@ export class TextIndex {
     for (let field = 0; field < fieldCount; field++) {
       const tf = list.payload[at * fieldCount + field] as number;
       if (tf === 0) continue;
-      const length = this.lengths[slot * fieldCount + field] as number;
-      const norm = (norms[field * 2] as number) * length + (norms[field * 2 + 1] as number);
-      const score = ((weights[field] as number) * tf * (k1 + 1)) / (tf + norm);
+      const score = fieldScore(weights, norms, field, tf, this.lengths[slot * fieldCount + field] as number);
       sum += score;
       if (score > best) best = score;
     }
@@ -249,79 +287,181 @@ export class TextIndex {
   }
 
   /**
-   * Documents containing every word (each exactly, as a prefix or with allowed typos, in any field) with their
-   * scores: per word the best of its expansions, summed over words. The rarest word goes first and fixes the
-   * candidates; later words either walk their postings or, when the candidates are few, look each one up.
+   * The query's words with the terms each stands for, cheapest first; undefined when some word matches no term (then
+   * nothing matches: words are ANDed).
    */
-  match(rawWords: readonly string[]): TextMatch {
-    const words = [...new Set(rawWords)].slice(0, maxWords);
-    const plans = words.map((word) => this.expand(word));
-    if (plans.length === 0 || plans.some((plan) => plan.termIds.length === 0)) {
-      return { slots: new Int32Array(0), scores: new Float64Array(0) };
-    }
-    plans.sort((x, y) => x.cost - y.cost);
-    const norms = this.lengthNorms();
-    const base = (this.epoch += maxWords + 1);
-    if (this.epoch > 2_000_000_000) {
-      this.mark.fill(0);
-      this.epoch = maxWords + 1;
-    }
-    const { total, wordScore, mark } = this;
-    let candidates: number[] = [];
+  plan(rawWords: readonly string[]): TextPlan | undefined {
+    const words = [...new Set(rawWords)].slice(0, maxWords).map((word) => this.expand(word));
+    if (words.length === 0 || words.some((word) => word.termIds.length === 0)) return undefined;
+    words.sort((x, y) => x.cost - y.cost);
+    return { words, norms: this.lengthNorms() };
+  }
 
-    plans.forEach((plan, round) => {
-      const lookUp = round > 0 && candidates.length * plan.termIds.length * 16 < plan.cost;
-      if (lookUp) {
-        const next: number[] = [];
-        const lists = plan.termIds.map((id) => this.postings[id] as PostingList);
-        const fieldWeights = plan.termIds.map((id, k) => this.fieldWeights(id, plan.prefixOnly[k]));
-        for (const slot of candidates) {
-          let best = 0;
-          for (let k = 0; k < lists.length; k++) {
-            const list = lists[k] as PostingList;
-            const at = list.indexOf(slot);
-            if (at < 0) continue;
-            const weight = plan.weights[k] as number;
-            const score = weight * this.scorePosting(list, at, slot, fieldWeights[k] as Float64Array, norms);
-            if (score > best) best = score;
-          }
-          if (best > 0) {
-            total[slot] = (total[slot] as number) + best;
-            mark[slot] = base + round + 1;
-            next.push(slot);
-          }
-        }
-        candidates = next;
+  /**
+   * Sets `into` (a bitset of `bitWords` words) to the documents containing every word, each exactly, as a prefix or
+   * with allowed typos, in any field; `spare` is scratch of the same size. The cheapest word fixes the candidates;
+   * each later word either adds its postings to `spare` for an AND or, when the candidates are few next to its
+   * postings, looks each candidate up.
+   */
+  matchInto(plan: TextPlan, into: Uint32Array, spare: Uint32Array, bitWords: number): void {
+    into.fill(0, 0, bitWords);
+    plan.words.forEach((word, round) => {
+      if (round === 0) {
+        this.addWordSlots(word, into);
         return;
       }
-      const touched: number[] = [];
-      plan.termIds.forEach((id, k) => {
-        const list = this.postings[id] as PostingList;
-        const weights = this.fieldWeights(id, plan.prefixOnly[k]);
-        const weight = plan.weights[k] as number;
-        const slots = list.slots;
-        for (let at = 0; at < list.size; at++) {
-          const slot = slots[at] as number;
-          if (round > 0 && mark[slot] !== base + round) continue;
-          const score = weight * this.scorePosting(list, at, slot, weights, norms);
-          if (score === 0) continue;
-          const previous = wordScore[slot] as number;
-          if (previous === 0) touched.push(slot);
-          if (score > previous) wordScore[slot] = score;
+      if (countBits(into, bitWords) * word.termIds.length * 16 < word.cost) {
+        for (let w = 0; w < bitWords; w++) {
+          let rest = into[w] as number;
+          while (rest !== 0) {
+            const lowest = rest & -rest;
+            rest ^= lowest;
+            if (!this.hasWord(word, (w << 5) | (31 - Math.clz32(lowest)))) into[w] = (into[w] as number) & ~lowest;
+          }
         }
-      });
-      for (const slot of touched) {
-        total[slot] = round === 0 ? (wordScore[slot] as number) : (total[slot] as number) + (wordScore[slot] as number);
-        wordScore[slot] = 0;
-        mark[slot] = base + round + 1;
+        return;
       }
-      candidates = touched;
+      spare.fill(0, 0, bitWords);
+      this.addWordSlots(word, spare);
+      intersectInto(into, spare, bitWords);
     });
+  }
 
-    const slots = Int32Array.from(candidates);
-    const scores = new Float64Array(slots.length);
-    for (let i = 0; i < slots.length; i++) scores[i] = total[slots[i] as number] as number;
-    return { slots, scores };
+  /**
+   * Whether a posting counts as a match of its word: any posting of a whole word or typo; for a term reached only as
+   * a prefix, one in the title or tags (as-you-type matching is for names, and scores nothing in the description).
+   */
+  private static counts(list: PostingList, at: number, prefixOnly: boolean): boolean {
+    return !prefixOnly || (list.payload[at * fieldCount] as number) + (list.payload[at * fieldCount + 1] as number) > 0;
+  }
+
+  private addWordSlots(word: Expansion, into: Uint32Array): void {
+    word.termIds.forEach((id, k) => {
+      const list = this.postings[id] as PostingList;
+      if (!word.prefixOnly[k]) {
+        setSlots(into, list.slots, list.size);
+        return;
+      }
+      for (let at = 0; at < list.size; at++)
+        if (TextIndex.counts(list, at, true)) setBit(into, list.slots[at] as number);
+    });
+  }
+
+  private hasWord(word: Expansion, slot: number): boolean {
+    for (let k = 0; k < word.termIds.length; k++) {
+      const list = this.postings[word.termIds[k] as number] as PostingList;
+      const at = list.indexOf(slot);
+      if (at >= 0 && TextIndex.counts(list, at, word.prefixOnly[k] as boolean)) return true;
+    }
+    return false;
+  }
+
+  /** The word's score in one document: the best of its terms; 0 when the document does not contain it. */
+  private wordScoreOf(word: Expansion, slot: number, norms: Float64Array): number {
+    let best = 0;
+    for (let k = 0; k < word.termIds.length; k++) {
+      const list = this.postings[word.termIds[k] as number] as PostingList;
+      const at = list.indexOf(slot);
+      if (at < 0) continue;
+      const score =
+        (word.weights[k] as number) * this.scorePosting(list, at, slot, word.fieldWeights[k] as Float64Array, norms);
+      if (score > best) best = score;
+    }
+    return best;
+  }
+
+  /**
+   * Scores the `count` documents of `match` (all of which contain every word): per word the best of its terms,
+   * summed over words; read them with `scoreOf`. Each word walks its postings, or looks the documents up when they
+   * are few next to its postings.
+   */
+  scoreInto(plan: TextPlan, match: Uint32Array, bitWords: number, count: number): void {
+    const { total, wordScore } = this;
+    const { norms } = plan;
+    plan.words.forEach((word, round) => {
+      const lookUp = count * word.termIds.length * 16 < word.cost;
+      if (!lookUp) {
+        word.termIds.forEach((id, k) => {
+          const list = this.postings[id] as PostingList;
+          this.scoreTermPostings(list, word.weights[k] as number, word.fieldWeights[k] as Float64Array, norms, match);
+        });
+      }
+      for (let w = 0; w < bitWords; w++) {
+        let rest = match[w] as number;
+        while (rest !== 0) {
+          const lowest = rest & -rest;
+          rest ^= lowest;
+          const slot = (w << 5) | (31 - Math.clz32(lowest));
+          let best: number;
+          if (lookUp) best = this.wordScoreOf(word, slot, norms);
+          else {
+            best = wordScore[slot] as number;
+            wordScore[slot] = 0;
+          }
+          total[slot] = round === 0 ? best : (total[slot] as number) + best;
+        }
+      }
+    });
+  }
+
+  /**
+   * Adds the scores of one term's postings among `match` to `wordScore`, keeping each document's best. Most postings
+   * hold the term once in a short field, so the field scores for a frequency of 1 are looked up by length instead of
+   * divided out (the same arithmetic, so the same numbers).
+   */
+  private scoreTermPostings(
+    list: PostingList,
+    weight: number,
+    weights: Float64Array,
+    norms: Float64Array,
+    match: Uint32Array,
+  ): void {
+    const table = this.onceTable;
+    for (let field = 0; field < fieldCount; field++)
+      for (let length = 0; length < tabledLengths; length++)
+        table[field * tabledLengths + length] = fieldScore(weights, norms, field, 1, length);
+    const { slots, payload, size } = list;
+    const { lengths, wordScore } = this;
+    for (let at = 0; at < size; at++) {
+      const slot = slots[at] as number;
+      if ((((match[slot >>> 5] as number) >>> (slot & 31)) & 1) === 0) continue;
+      let best = 0;
+      let sum = 0;
+      for (let field = 0; field < fieldCount; field++) {
+        const tf = payload[at * fieldCount + field] as number;
+        if (tf === 0) continue;
+        const length = lengths[slot * fieldCount + field] as number;
+        const score =
+          tf === 1 && length < tabledLengths
+            ? (table[field * tabledLengths + length] as number)
+            : fieldScore(weights, norms, field, tf, length);
+        sum += score;
+        if (score > best) best = score;
+      }
+      const score = weight * (best + tieBreaker * (sum - best));
+      if (score > (wordScore[slot] as number)) wordScore[slot] = score;
+    }
+  }
+
+  /** A document's score from the last `scoreInto`. */
+  scoreOf(slot: number): number {
+    return this.total[slot] as number;
+  }
+
+  /** Scores by slot from the last `scoreInto` (valid for the slots it scored). */
+  get scores(): Float64Array {
+    return this.total;
+  }
+
+  /** One document's score for the plan, or undefined when it does not contain every word. */
+  scoreOne(plan: TextPlan, slot: number): number | undefined {
+    let total = 0;
+    for (const word of plan.words) {
+      const best = this.wordScoreOf(word, slot, plan.norms);
+      if (best === 0) return undefined;
+      total += best;
+    }
+    return total;
   }
 
   /** Gives back the room postings keep for growth. */
@@ -331,7 +471,7 @@ export class TextIndex {
 
   /** Bytes held by postings, lengths and the dictionary, for the benchmark's memory figure. */
   get bytes(): number {
-    let bytes = this.termDf.byteLength + this.lengths.byteLength + this.total.byteLength * 2 + this.mark.byteLength;
+    let bytes = this.termDf.byteLength + this.lengths.byteLength + this.total.byteLength * 2;
     for (const list of this.postings) bytes += list.bytes + 48;
     for (const term of this.terms.names) bytes += term.length * 2 * 2 + 64;
     return bytes;
