@@ -108,43 +108,47 @@ interface ProbeOptions {
 
 const probeMs = Number(process.env.SHOP_BENCH_DURATION_MS ?? 5_000);
 
-/** SearchProducts calls the server answered and the time spent inside it (interceptors + handler), from /metrics. */
-async function serverSide(baseUrl: string): Promise<{ calls: number; seconds: number }> {
+/** Each pattern's matches in a service's /metrics, summed over their label sets (the value is group 1). */
+async function metricSums<Name extends string>(
+  baseUrl: string,
+  patterns: Record<Name, RegExp>,
+): Promise<Record<Name, number>> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const value = (suffix: string) =>
-    Number(
-      new RegExp(`rpc_server_duration_seconds_${suffix}\\{[^}]*SearchProducts",code="ok"\\} (\\S+)`).exec(text)?.[1] ??
-        0,
-    );
-  return { calls: value("count"), seconds: value("sum") };
+  const sums = {} as Record<Name, number>;
+  for (const name in patterns) {
+    sums[name] = [...text.matchAll(patterns[name])].reduce((total: number, match) => total + Number(match[1]), 0);
+  }
+  return sums;
 }
+
+const gatewayCalls = /^gateway_request_duration_seconds_count\{[^}]*\} (\S+)$/gm;
+/** SearchProducts calls the server answered, and the time spent inside it (interceptors + handler). */
+const searchCalls = /^rpc_server_duration_seconds_count\{[^}]*SearchProducts",code="ok"\} (\S+)$/gm;
+const searchSeconds = /^rpc_server_duration_seconds_sum\{[^}]*SearchProducts",code="ok"\} (\S+)$/gm;
 
 /** Mean SearchProducts time inside the server so far, in ms. */
 async function serverSideMeanMs(baseUrl: string): Promise<number> {
-  const { calls, seconds } = await serverSide(baseUrl);
+  const { calls, seconds } = await metricSums(baseUrl, { calls: searchCalls, seconds: searchSeconds });
   return (seconds / Math.max(1, calls)) * 1000;
 }
 
-/** CPU seconds a service process has used (its /metrics) and the calls it has answered (`calls` sums matches). */
-async function processCpu(baseUrl: string, calls: RegExp): Promise<{ seconds: number; kernel: number; calls: number }> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, match) => total + Number(match[1]), 0);
-  return {
-    seconds: sum(/^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/gm),
-    kernel: sum(/^process_cpu_system_seconds_total(?:\{[^}]*\})? (\S+)$/gm),
-    calls: sum(calls),
-  };
-}
-
-/** CPU microseconds per call a service process spent while `work` ran, and how many of them in the kernel. */
+/**
+ * CPU microseconds per call a service process spent while `work` ran, and how many of them in the kernel, from its
+ * /metrics (`calls` counts the calls it answered).
+ */
 async function cpuPerCall<T>(
   baseUrl: string,
   calls: RegExp,
   work: () => Promise<T>,
 ): Promise<{ result: T; micros: number; kernelMicros: number }> {
-  const before = await processCpu(baseUrl, calls);
+  const patterns = {
+    seconds: /^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/gm,
+    kernel: /^process_cpu_system_seconds_total(?:\{[^}]*\})? (\S+)$/gm,
+    calls,
+  };
+  const before = await metricSums(baseUrl, patterns);
   const result = await work();
-  const after = await processCpu(baseUrl, calls);
+  const after = await metricSums(baseUrl, patterns);
   const perCall = (seconds: number) => (seconds / Math.max(1, after.calls - before.calls)) * 1e6;
   return {
     result,
@@ -152,9 +156,6 @@ async function cpuPerCall<T>(
     kernelMicros: perCall(after.kernel - before.kernel),
   };
 }
-
-const gatewayCalls = /^gateway_request_duration_seconds_count\{[^}]*\} (\S+)$/gm;
-const searchCalls = /^rpc_server_duration_seconds_count\{[^}]*SearchProducts",code="ok"\} (\S+)$/gm;
 
 /** A search service on the bench's namespace, built and started as main.ts does; `env` picks the backend. */
 async function startSearch(serviceEnv: Record<string, string>, env: Record<string, string>) {
@@ -361,9 +362,10 @@ export default async function searchBench(): Promise<void> {
       string,
       { settings: { index: { refresh_interval?: string } } }
     >;
-    const interval = Object.values(indexSettings)[0]?.settings.index.refresh_interval ?? "1s";
-    const [, amount = "1", unit = "s"] = /^(\d+)(ms|s)$/.exec(interval) ?? [];
-    const opensearchRefreshMs = Number(amount) * (unit === "s" ? 1000 : 1);
+    const interval = Object.values(indexSettings)[0]?.settings.index.refresh_interval;
+    const parsed = /^(\d+)(ms|s)$/.exec(interval ?? "");
+    if (!parsed) throw new Error(`the index's refresh_interval ${interval} is not in ms or s`);
+    const opensearchRefreshMs = Number(parsed[1]) * (parsed[2] === "s" ? 1000 : 1);
     // Probes start at random points of the refresh cycle, three at a time so enough land in the run; each polls every
     // 30 ms (100 searches a second together, half what the node answers).
     const delay = await eventToSearchable(openSearch.readModel.search, {

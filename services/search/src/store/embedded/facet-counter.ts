@@ -104,7 +104,7 @@ export function countFacets(
   }
 
   if (plans.some((plan) => plan.walk)) {
-    const n = complement ? listUnmatched(bits, live, words, slotScratch) : listSlots(bits, words, slotScratch);
+    const n = complement ? listSlots(live, words, slotScratch, bits) : listSlots(bits, words, slotScratch);
     const step = complement ? -1 : 1;
     for (const plan of plans) {
       if (!plan.walk) continue;
@@ -136,20 +136,6 @@ export function countFacets(
       : (id: number) => field.values[id] as string;
     return { name, values: topValues(counts, nameOf) };
   });
-}
-
-/** Lists the slots of `live` not in `bits` into `out`; returns how many. */
-function listUnmatched(bits: Uint32Array, live: Uint32Array, words: number, out: Int32Array): number {
-  let n = 0;
-  for (let w = 0; w < words; w++) {
-    let rest = (live[w] as number) & ~(bits[w] as number);
-    while (rest !== 0) {
-      const lowest = rest & -rest;
-      out[n++] = (w << 5) | (31 - Math.clz32(lowest));
-      rest ^= lowest;
-    }
-  }
-  return n;
 }
 
 /** Adds `step` to the count of every value of the given slots. */

@@ -1,5 +1,15 @@
 import { PostingList } from "./posting-list.js";
-import { clearBit, countBoth, countSlotsIn, hasBit, resizeBits, setBit, setSlots, wordsFor } from "./slot-bits.js";
+import {
+  clearBit,
+  countBoth,
+  countSlotsIn,
+  hasBit,
+  resizeBits,
+  setBit,
+  setSlots,
+  uniteInto,
+  wordsFor,
+} from "./slot-bits.js";
 
 /**
  * Exact-value field (tags, collections, attribute pairs, currency, price bucket): value ids and the slots holding each
@@ -123,7 +133,7 @@ export class KeywordField {
   addSlotsTo(id: number, target: Uint32Array, words: number): void {
     const bits = this.bitsets[id];
     if (bits) {
-      for (let i = 0; i < words; i++) target[i] = (target[i] as number) | (bits[i] as number);
+      uniteInto(target, bits, words);
     } else {
       const list = this.lists[id];
       if (list) setSlots(target, list.slots, list.size);

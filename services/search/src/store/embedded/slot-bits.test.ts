@@ -39,6 +39,13 @@ describe("slot bits", () => {
     }
   });
 
+  it("lists the slots of one set that another leaves out", () => {
+    const live = bitsOf(100, [0, 5, 31, 32, 63, 64, 99]);
+    const matched = bitsOf(100, [5, 32, 99]);
+    const out = new Int32Array(100);
+    expect(Array.from(out.subarray(0, listSlots(live, live.length, out, matched)))).toEqual([0, 31, 63, 64]);
+  });
+
   it("sets, clears, lists and counts slots across word boundaries", () => {
     const bits = bitsOf(100, [0, 31, 32, 63, 64, 99]);
     clearBit(bits, 63);

@@ -72,13 +72,14 @@ export function countSlotsIn(bits: Uint32Array, slots: Int32Array, size: number)
 }
 
 /**
- * Writes the slots of `bits` into `out` in ascending order and returns how many there are. Queries turn a match set
- * into a list once when they go on to read per-slot values of every match.
+ * Writes the slots of `bits` (less those of `without`, when given) into `out` in ascending order and returns how many
+ * there are. Queries turn a match set, or the listed products it leaves out, into a list once when they go on to read
+ * per-slot values of every one.
  */
-export function listSlots(bits: Uint32Array, words: number, out: Int32Array): number {
+export function listSlots(bits: Uint32Array, words: number, out: Int32Array, without?: Uint32Array): number {
   let n = 0;
   for (let i = 0; i < words; i++) {
-    let word = bits[i] as number;
+    let word = without ? (bits[i] as number) & ~(without[i] as number) : (bits[i] as number);
     while (word !== 0) {
       const lowest = word & -word;
       out[n++] = (i << 5) | (31 - Math.clz32(lowest));
