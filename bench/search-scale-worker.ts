@@ -1,6 +1,8 @@
 // One catalog size of the scale benchmark, in a process of its own (run with --expose-gc): replays the generated
 // catalog's events into the read model as a rebuild does (collections, stock, then products), then runs the query mix
 // in process on the path binary responses take. Prints one JSON line.
+// With `measure` as the third argument it prints instead the harness's Measurement of the same work, one query at a
+// time: the search bench's in-process baseline, in a process that holds nothing but the read model, as the service's.
 import { create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
 import { CollectionChangedSchema, ProductCreatedSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
@@ -16,13 +18,15 @@ import {
   createCatalogReadModel,
   createEmbeddedBackend,
 } from "@shop/search/internal";
+import { measure } from "./harness.js";
 import { generateCatalog, generateQueries } from "./search-catalog.js";
 
 const products = Number(process.argv[2]);
 const queryCount = Number(process.argv[3] ?? 2_000);
+const measureOnly = process.argv[4] === "measure";
 const collect = globalThis.gc;
 if (!collect || !Number.isInteger(products) || products < 1) {
-  console.error("usage: node --expose-gc --import tsx bench/search-scale-worker.ts <products> [queries]");
+  console.error("usage: node --expose-gc --import tsx bench/search-scale-worker.ts <products> [queries] [measure]");
   process.exit(2);
 }
 
@@ -87,6 +91,11 @@ const ask = async (i: number) =>
     SearchProductsResponseSchema,
     await readModel.search(queries[i % queries.length] as SearchProductsRequest, "bytes"),
   );
+if (measureOnly) {
+  const result = await measure({ label: "embedded, in a process of its own", op: (_, i) => ask(i), concurrency: 1 });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
 for (let i = 0; i < Math.min(500, queryCount); i++) await ask(i);
 const latencies = new Float64Array(queryCount);
 started = performance.now();
