@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { type DescMethod, fromBinary } from "@bufbuild/protobuf";
@@ -20,6 +21,7 @@ import {
 } from "@connectrpc/connect-node";
 import { callerDeadlineKey, clampDeadline } from "./deadline-header.js";
 import type { AnyRequest, AnyResponse } from "./dual-protocol-server.js";
+import { h1UniversalRequest, writeWholeResponse } from "./h1-exchange.js";
 import { drainRefusedBody, refusedBodyDrain } from "./refused-body.js";
 
 /** gRPC's own default cap on a received message, and ours for a whole request body. */
@@ -82,6 +84,9 @@ class OneChunk implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
     return Promise.resolve(value === undefined ? { done: true, value: undefined } : { done: false, value });
   }
 }
+
+/** The body of a GET call, whose message is in the query; a POST's body is replaced with what was read. */
+const noBody = new OneChunk(undefined);
 
 const wireFormats = new Map<string, { binary: boolean; enveloped: boolean }>();
 
@@ -243,7 +248,11 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
         return;
       }
     }
-    const request = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    // HTTP/1.1 unary calls (Connect, gRPC-web) take the cheaper exchange; HTTP/2 and streams connect-node's.
+    const whole = !("stream" in req) && handler.method.methodKind === "unary";
+    const request = whole
+      ? h1UniversalRequest(req, res as ServerResponse, noBody)
+      : universalRequestFromNodeRequest(req, res, undefined, undefined);
     // A call without a deadline gets the maximum from the deadline interceptor, without a timer of its own.
     const uReq =
       clampDeadline(request.header, options.maxTimeoutMs) === undefined
@@ -262,7 +271,11 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
           ).then((body) => ({ ...uReq, body }));
     checked
       .then(handler)
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .then((uRes) =>
+        whole && uRes.trailer === undefined
+          ? writeWholeResponse(uRes, res as ServerResponse)
+          : universalResponseToNodeResponse(uRes, res),
+      )
       .catch(() => {
         // The client went away mid-response; there is nobody left to answer.
         if (!res.headersSent) res.destroy();
