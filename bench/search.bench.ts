@@ -4,7 +4,8 @@
 //   - embedded over Connect (1 and 8 at once)              vs embedded in process: the RPC layer's cost;
 //   - through the gateway (its own process, 1 and 8)      vs in process and vs direct: the customer's path;
 //   - OpenSearch over Connect                              vs the raw backend call (client → node) in process;
-// RPC load comes from a separate process (search-load-client.ts), as real clients would.
+// RPC load comes from a separate process, as real clients would: wrk where installed (wrk-load.ts), else
+// search-load-client.ts; the SDK's client has a row of its own.
 // plus event → searchable delay (p50/p99) while stock changes flow, build times and index memory.
 // SHOP_BENCH_SEARCH_PRODUCTS (default 100000) scales the catalog; OPENSEARCH_URL or the Maven launcher provides the
 // OpenSearch node (skipped without java/mvn), with SHOP_BENCH_OPENSEARCH_HEAP (default 1g) and warmed by
@@ -16,7 +17,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { create, type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageShape, toBinary, toJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -31,6 +32,7 @@ import type { CatalogProduct } from "@shop/contracts/shop/search/v1/search_pb.js
 import {
   type SearchProductsRequest,
   SearchProductsRequestSchema,
+  SearchService,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
 import {
   contractStreams,
@@ -48,6 +50,7 @@ import { type Comparison, type Measurement, measure, report } from "./harness.js
 import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
 import { generateCatalog, generateQueries } from "./search-catalog.js";
 import { startServiceProcess } from "./service-process.js";
+import { hasWrk, writeWrkBodies, wrkMeasure } from "./wrk-load.js";
 
 const benchDir = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
 const productCount = Number(process.env.SHOP_BENCH_SEARCH_PRODUCTS ?? 100_000);
@@ -68,9 +71,14 @@ const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
+const searchPath = `/${SearchService.typeName}/${SearchService.method.searchProducts.name}`;
+/** The requests' encodings as wrk's script reads them, when the machine has wrk (bench/wrk-load.ts). */
+let wrkBodies: string | undefined;
+
 /**
- * Runs the query mix against `url` from a separate process (bench/search-load-client.ts), `concurrency` at a time:
- * `raw` posts ready-made requests and checks one answer in 64, `sdk` is the storefront's client decoding every one.
+ * Runs the query mix against `url` from a separate process, `concurrency` at a time: `raw` posts ready-made requests
+ * from wrk, or where wrk is missing from bench/search-load-client.ts (which checks one answer in 64); `sdk` is the
+ * storefront's client decoding every one.
  */
 function fromOtherProcess(
   url: string,
@@ -79,6 +87,9 @@ function fromOtherProcess(
   label: string,
   mode: "raw" | "sdk" = "raw",
 ): Promise<Measurement> {
+  if (mode === "raw" && wrkBodies !== undefined) {
+    return wrkMeasure(url, searchPath, wrkBodies, concurrency, label);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -209,6 +220,12 @@ export default async function searchBench(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "search-bench-"));
   const queriesFile = join(scratch, "queries.json");
   writeFileSync(queriesFile, JSON.stringify(queries.map((q) => toJson(SearchProductsRequestSchema, q))));
+  if (hasWrk()) {
+    wrkBodies = writeWrkBodies(
+      scratch,
+      queries.map((q) => toBinary(SearchProductsRequestSchema, q)),
+    );
+  } else console.error("search: wrk is not installed (apt-get install wrk); the RPC load comes from a Node client");
   const extra: Record<string, unknown> = { products: productCount, skus: catalog.stock.length };
   const comparisons: Comparison[] = [];
   // Versions of the products and SKUs the delay probes change, and how many probes ran (words stay unique).
@@ -316,6 +333,7 @@ export default async function searchBench(): Promise<void> {
   againstOwnProcess.push({ name: "gateway x8 vs in process", subject: gatewayRpc8 });
   comparisons.push({ name: "gateway x8 vs direct", subject: gatewayRpc8, baseline: direct8.result });
   extra.searchServiceCpuMicrosPerCall = direct8.micros;
+  extra.loadGenerator = wrkBodies === undefined ? "node" : "wrk";
   extra.loadClientCpuMicrosPerCall = 1e6 / gatewayRpc8.opsPerCpuSecond;
   extra.gatewayCpuMicrosPerCall = throughGateway8.micros;
   // Of which in the kernel: loopback TCP charges the sender for the receiving side's work too.
