@@ -163,6 +163,7 @@ async function metricSums<Name extends string>(
 }
 
 const gatewayCalls = /^gateway_request_duration_seconds_count\{[^}]*\} (\S+)$/gm;
+const gatewaySeconds = /^gateway_request_duration_seconds_sum\{[^}]*\} (\S+)$/gm;
 /** SearchProducts calls the server answered, and the time spent inside it (interceptors + handler). */
 const searchCalls = /^rpc_server_duration_seconds_count\{[^}]*SearchProducts",code="ok"\} (\S+)$/gm;
 const searchSeconds = /^rpc_server_duration_seconds_sum\{[^}]*SearchProducts",code="ok"\} (\S+)$/gm;
@@ -180,12 +181,26 @@ async function serverSideMeanMs(baseUrl: string): Promise<number> {
 async function cpuPerCall<T>(
   baseUrl: string,
   calls: RegExp,
+  callSeconds: RegExp,
   work: () => Promise<T>,
-): Promise<{ result: T; micros: number; kernelMicros: number }> {
+): Promise<{
+  result: T;
+  micros: number;
+  kernelMicros: number;
+  meanMs: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gcMicros: number;
+}> {
   const patterns = {
     seconds: /^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/gm,
     kernel: /^process_cpu_system_seconds_total(?:\{[^}]*\})? (\S+)$/gm,
     calls,
+    callSeconds,
+    // Event-loop delay since the last scrape (prom-client resets it on each one) and time in garbage collection.
+    loopDelayP99: /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? (\S+)$/gm,
+    loopDelayMax: /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/gm,
+    gcSeconds: /^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm,
   };
   const before = await metricSums(baseUrl, patterns);
   const result = await work();
@@ -195,6 +210,11 @@ async function cpuPerCall<T>(
     result,
     micros: perCall(after.seconds - before.seconds),
     kernelMicros: perCall(after.kernel - before.kernel),
+    // How long the process itself saw each call take, on average: where a slow run's time went.
+    meanMs: perCall(after.callSeconds - before.callSeconds) / 1000,
+    loopDelayP99Ms: after.loopDelayP99 * 1000,
+    loopDelayMaxMs: after.loopDelayMax * 1000,
+    gcMicros: perCall(after.gcSeconds - before.gcSeconds),
   };
 }
 
@@ -321,11 +341,11 @@ export default async function searchBench(): Promise<void> {
   comparisons.push({ name: "gateway x1 vs direct", subject: gatewayRpc, baseline: embeddedRpc });
   // Direct and through the gateway back to back, so both see the same machine. CPU per call of each process: the
   // load client's (from its measurement), the gateway's and the service's (from their /metrics).
-  const direct8 = await cpuPerCall(searchProcess.url, searchCalls, () =>
+  const direct8 = await cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
     fromOtherProcess(searchProcess.url, queriesFile, 8, "direct, 8 at once"),
   );
-  const throughGateway8 = await cpuPerCall(gateway.url, gatewayCalls, () =>
-    cpuPerCall(searchProcess.url, searchCalls, () =>
+  const throughGateway8 = await cpuPerCall(gateway.url, gatewayCalls, gatewaySeconds, () =>
+    cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
       fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once"),
     ),
   );
@@ -340,6 +360,18 @@ export default async function searchBench(): Promise<void> {
   extra.gatewayKernelCpuMicrosPerCall = throughGateway8.kernelMicros;
   extra.searchServiceKernelCpuMicrosPerCall = direct8.kernelMicros;
   extra.searchServiceBehindGatewayCpuMicrosPerCall = throughGateway8.result.micros;
+  // Mean time per call as each process saw it at 8 clients (the gateway's: until the answer's headers), beside the
+  // client's p50: which hop a slow run loses its time in.
+  extra.gatewayMeanMsAt8 = throughGateway8.meanMs;
+  extra.searchServiceMeanMsBehindGatewayAt8 = throughGateway8.result.meanMs;
+  extra.searchServiceMeanMsDirectAt8 = direct8.meanMs;
+  extra.gatewayLoopDelayAt8Ms = [throughGateway8.loopDelayP99Ms, throughGateway8.loopDelayMaxMs];
+  extra.searchServiceLoopDelayBehindGatewayAt8Ms = [
+    throughGateway8.result.loopDelayP99Ms,
+    throughGateway8.result.loopDelayMaxMs,
+  ];
+  extra.gatewayGcMicrosPerCall = throughGateway8.gcMicros;
+  extra.searchServiceGcMicrosPerCallBehindGateway = throughGateway8.result.gcMicros;
   // What the cores allow when client, gateway and service share them: the ceiling the x8 run can reach here.
   extra.gatewayPathCeilingPerSecond =
     (availableParallelism() * 1e6) /
