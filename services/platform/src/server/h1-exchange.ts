@@ -2,13 +2,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 
-// An HTTP/1.1 unary call's request and response for connect-es, cheaper than connect-node's general adapter, which the
-// search benchmark showed costing a fifth of the search service's CPU per call:
+// An HTTP/1.1 unary call's request and response for connect-es, cheaper than connect-node's general adapter (the
+// search benchmark's profiles of the service):
 //   - connect-node aborts every request's signal when its response closes, with no reason, so Node 20 builds a
-//     DOMException with a stack trace on every call (about 4% of the service's CPU). Here the signal is aborted only
-//     when the caller goes away before the answer is written, and always with a reason.
-//   - connect-node writes an answer as a chunked body and ends it with a write of its own, so each answer costs two
-//     sends on the socket and two reads at the caller. Here a unary answer goes out whole with its length: one send.
+//     DOMException with a stack trace on every call. Here the signal is aborted only when the caller goes away before
+//     the answer is written, and always with a reason.
+//   - connect-node writes an answer without a length (gRPC-web's) as a chunked body ended by a write of its own: two
+//     sends on the socket and two reads at the caller. Here a unary answer goes out whole with its length, in one send,
+//     without connect-node's read of what is left of the request body.
 // HTTP/2 (gRPC) and streamed answers keep connect-node's adapter.
 
 /** The request as connect-es reads it; `body` is replaced by the caller with what it read. */
