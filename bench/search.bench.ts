@@ -1,8 +1,8 @@
 // Search: 100k generated products published as contract events on NATS and built into each backend by the service
 // itself (replay), then a query mix (text, typos, prefixes, filters, sorts, facets) measured
 //   - embedded, in process (the read model, no RPC)      vs a linear scan and vs MiniSearch, same queries;
-//   - embedded over Connect (1 and 8 at once)              vs embedded in process: the RPC layer's cost;
-//   - through the gateway (its own process, 1 and 8)      vs in process and vs direct: the customer's path;
+//   - embedded over Connect (1 and 8 at once)              vs the engine in its own process: the RPC layer's cost;
+//   - through the gateway (its own process, 1 and 8)      vs that and vs direct: the customer's path;
 //   - OpenSearch over Connect                              vs the raw backend call (client → node) in process;
 // RPC load comes from a separate process, as real clients would: wrk where installed (wrk-load.ts), else
 // search-load-client.ts; the SDK's client has a row of its own.
@@ -11,7 +11,6 @@
 // OpenSearch node (skipped without java/mvn), with SHOP_BENCH_OPENSEARCH_HEAP (default 1g) and warmed by
 // SHOP_BENCH_OPENSEARCH_WARMUP_QUERIES (default 6000) before it is measured; SHOP_BENCH_SEARCH_OPENSEARCH=0 skips it.
 // SHOP_BENCH_CPU_PROF=<dir> has the gateway and search service processes write CPU profiles there.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,7 +48,7 @@ import { startOpenSearchNode } from "../test/support/opensearch/opensearch-node.
 import { type Comparison, type Measurement, measure, report } from "./harness.js";
 import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
 import { generateCatalog, generateQueries } from "./search-catalog.js";
-import { startServiceProcess } from "./service-process.js";
+import { outputOf, startServiceProcess } from "./service-process.js";
 import { hasWrk, writeWrkBodies, wrkMeasure } from "./wrk-load.js";
 
 const benchDir = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
@@ -90,51 +89,20 @@ function fromOtherProcess(
   if (mode === "raw" && wrkBodies !== undefined) {
     return wrkMeasure(url, searchPath, wrkBodies, concurrency, label);
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(benchDir, "search-load-client.ts"), url, queriesFile, String(concurrency), label, mode],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    child.once("error", reject);
-    child.once("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Measurement) : reject(new Error(`load client exited ${code}`)),
-    );
-  });
+  const args = ["--import", "tsx", join(benchDir, "search-load-client.ts"), url, queriesFile, String(concurrency)];
+  return outputOf(process.execPath, [...args, label, mode], "load client").then(
+    (out) => JSON.parse(out) as Measurement,
+  );
 }
 
 /**
  * The query mix in process, one at a time, in a process of its own (bench/search-scale-worker.ts in `measure` mode,
  * which builds the same seeded catalog and queries): the engine's rate with no other heap beside it.
  */
-function inOwnProcess(): Promise<Measurement> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--expose-gc",
-        "--import",
-        "tsx",
-        join(benchDir, "search-scale-worker.ts"),
-        String(productCount),
-        "2000",
-        "measure",
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    child.once("error", reject);
-    child.once("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Measurement) : reject(new Error(`in-process worker exited ${code}`)),
-    );
-  });
+async function inOwnProcess(): Promise<Measurement> {
+  const worker = join(benchDir, "search-scale-worker.ts");
+  const args = ["--expose-gc", "--import", "tsx", worker, String(productCount), "2000", "measure"];
+  return JSON.parse(await outputOf(process.execPath, args, "in-process worker")) as Measurement;
 }
 
 /** How the event → searchable probe runs: how often it polls, how long it pauses at random between probes. */
@@ -405,7 +373,7 @@ export default async function searchBench(): Promise<void> {
   const baselines = await baselineComparisons(history, prepared, embeddedInProcess);
   comparisons.push(...baselines.comparisons);
   extra.minisearchBuildSeconds = baselines.minisearchBuildSeconds;
-  heapBytes();
+  heapBytes(); // collects the dropped baselines before OpenSearch is measured from this process
   comparisons.push({ name: "in process: this one vs its own", subject: embeddedInProcess, baseline: ownProcess });
   for (const row of againstOwnProcess) comparisons.push({ ...row, baseline: ownProcess });
   extra.inProcessCpuMicrosPerCall = 1e6 / ownProcess.opsPerCpuSecond;

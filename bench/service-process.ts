@@ -54,3 +54,19 @@ export async function startServiceProcess(
   await stop();
   throw new Error(`the ${name} process was not ready after 30 s`);
 }
+
+/**
+ * Runs `command` to its end with stderr passed through and resolves to what it printed on stdout; rejects, naming it
+ * `name`, when it cannot start or exits with anything but 0.
+ */
+export function outputOf(command: string, args: string[], name: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${name} exited ${code}: ${out}`))));
+  });
+}

@@ -1,10 +1,11 @@
 // The search benchmark's load from wrk (Debian's package), when the machine has it: a load generator in C costs the
 // cores it shares with the measured processes far less than a Node client (see bench/search-load-client.ts, used
 // when wrk is missing). It posts the same ready-made Connect binary requests and counts any answer but 200 as an error.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Measurement } from "./harness.js";
+import { outputOf } from "./service-process.js";
 
 const benchDir = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
 
@@ -36,40 +37,32 @@ interface WrkRun {
   cpuSeconds: number;
 }
 
-function runWrk(url: string, path: string, bodiesFile: string, connections: number, seconds: number): Promise<WrkRun> {
+async function runWrk(
+  url: string,
+  path: string,
+  bodiesFile: string,
+  connections: number,
+  seconds: number,
+): Promise<WrkRun> {
   const script = join(benchDir, "search-wrk.lua");
   // `times` prints the shell's and then its children's user and system time: wrk's CPU.
   const command = `wrk -t1 -c${connections} -d${seconds}s --timeout 10s -s "$1" "$2" -- "$3" && times`;
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", command, "wrk", script, `${url}${path}`, bodiesFile], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      const json = out.split("\n").find((line) => line.startsWith("{"));
-      const times = out
-        .trim()
-        .split("\n")
-        .at(-1)
-        ?.match(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/);
-      if (code !== 0 || json === undefined || !times) {
-        reject(new Error(`wrk exited ${code}: ${out}`));
-        return;
-      }
-      const [userMinutes, userSeconds, systemMinutes, systemSeconds] = times.slice(1).map(Number) as [
-        number,
-        number,
-        number,
-        number,
-      ];
-      const cpuSeconds = (userMinutes + systemMinutes) * 60 + userSeconds + systemSeconds;
-      resolve({ ...(JSON.parse(json) as Omit<WrkRun, "cpuSeconds">), cpuSeconds });
-    });
-  });
+  const out = await outputOf("bash", ["-c", command, "wrk", script, `${url}${path}`, bodiesFile], "wrk");
+  const json = out.split("\n").find((line) => line.startsWith("{"));
+  const times = out
+    .trim()
+    .split("\n")
+    .at(-1)
+    ?.match(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/);
+  if (json === undefined || !times) throw new Error(`wrk printed no results: ${out}`);
+  const [userMinutes, userSeconds, systemMinutes, systemSeconds] = times.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const cpuSeconds = (userMinutes + systemMinutes) * 60 + userSeconds + systemSeconds;
+  return { ...(JSON.parse(json) as Omit<WrkRun, "cpuSeconds">), cpuSeconds };
 }
 
 /** A warm-up run, then a measured one of SHOP_BENCH_DURATION_MS (3 s), `connections` calls in flight. */
