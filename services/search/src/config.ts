@@ -28,6 +28,11 @@ export const searchConfigSpec = {
   /** Alias customers' searches read; index versions are named `<alias>-<version>`. Prefixed by SHOP_NAMESPACE. */
   SHOP_OPENSEARCH_INDEX: indexName("shop-catalog"),
   /**
+   * OpenSearch backend: an event applied by the index writer is searchable within this many milliseconds; the writer
+   * refreshes the index about once per interval while events flow, at once after a quiet spell.
+   */
+  SHOP_OPENSEARCH_REFRESH_INTERVAL_MS: int(1_000, 100, 600_000),
+  /**
    * Durable consumer name prefix (default `search-<host name>`). Each replica keeps its own read model, so each
    * process adds a random suffix: replicas started with the same value never share a durable.
    */

@@ -64,9 +64,13 @@ async function backendOf(
     replicas: platform.config.SHOP_NATS_STREAM_REPLICAS,
     logger,
   });
-  return createSingleWriterBackend(createOpenSearchBackend({ url: config.SHOP_OPENSEARCH_URL, alias, logger }), lease, {
+  const opensearch = createOpenSearchBackend({
+    url: config.SHOP_OPENSEARCH_URL,
+    alias,
     logger,
+    refreshIntervalMs: config.SHOP_OPENSEARCH_REFRESH_INTERVAL_MS,
   });
+  return createSingleWriterBackend(opensearch, lease, { logger });
 }
 
 const isSingleWriter = (backend: CatalogIndexBackend): backend is SingleWriterBackend => "lease" in backend;

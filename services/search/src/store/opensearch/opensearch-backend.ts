@@ -6,6 +6,7 @@ import type { CatalogQuery, CatalogResult } from "../../domain/catalog-query.js"
 import type { CatalogIndexBackend, CatalogIndexVersion, IndexStats } from "../catalog-index.js";
 import { catalogDocument, catalogIndexBody } from "./opensearch-mappings.js";
 import { queryClause, searchBody, searchResult } from "./opensearch-query.js";
+import { createVisibilityRefresher, type VisibilityRefresher } from "./visibility-refresher.js";
 
 export interface OpenSearchBackendOptions {
   url: string;
@@ -16,14 +17,31 @@ export interface OpenSearchBackendOptions {
   flushDelayMs?: number;
   /** A bulk request carries at most this many operations. Default 1000. */
   maxBatch?: number;
+  /**
+   * A write is searchable within this long of reaching the writer, which refreshes each index about once per interval
+   * while writes flow (at once when the index was quiet). Default 1000 ms.
+   */
+  refreshIntervalMs?: number;
 }
 
-type PendingWrite = { kind: "index"; stored: StoredProduct } | { kind: "delete" };
+/** A write waiting for a bulk request, and when it came to the writer (the oldest, when writes coalesced). */
+type PendingWrite = ({ kind: "index"; stored: StoredProduct } | { kind: "delete" }) & { arrivedAt: number };
+
+/**
+ * The index's own periodic refresh, a backstop only: the writer refreshes each index itself (VisibilityRefresher), so
+ * this must not add a second refresh every interval. It is not off (-1): a writer that dies between a bulk request and
+ * the refresh meant to follow it (or whose refreshes keep failing) would leave those documents invisible until a new
+ * version is built and swapped in. 30 s, or three writer intervals when that is longer, costs one extra refresh a
+ * half-minute while writes flow.
+ */
+function backstopRefreshMs(refreshIntervalMs: number): number {
+  return Math.max(30_000, 3 * refreshIntervalMs);
+}
 
 /**
  * Batches a version's writes into bulk requests. Writes to the same product coalesce (the last one wins), so bursts
- * of stock changes cost one document each. One bulk
- * request is in flight at a time; a failed request is retried with the writes it carried.
+ * of stock changes cost one document each. One bulk request is in flight at a time; a failed request is retried with
+ * the writes it carried. Each successful request is handed to the version's refresher, which makes it searchable.
  */
 class BulkWriter implements CatalogIndexVersion {
   private pending = new Map<string, PendingWrite>();
@@ -31,6 +49,7 @@ class BulkWriter implements CatalogIndexVersion {
   private flushing: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
+  private readonly refresher: VisibilityRefresher;
 
   constructor(
     readonly name: string,
@@ -38,12 +57,27 @@ class BulkWriter implements CatalogIndexVersion {
     private readonly logger: Logger,
     private readonly flushDelayMs: number,
     private readonly maxBatch: number,
-  ) {}
+    refreshIntervalMs: number,
+  ) {
+    this.refresher = createVisibilityRefresher({
+      index: name,
+      intervalMs: refreshIntervalMs,
+      logger,
+      refresh: async () => {
+        await client.indices.refresh({ index: name });
+      },
+    });
+  }
 
   write(upserts: readonly StoredProduct[], removals: readonly string[]): void {
     if (this.closed) return;
-    for (const stored of upserts) this.pending.set(stored.product.id, { kind: "index", stored });
-    for (const id of removals) this.pending.set(id, { kind: "delete" });
+    // A write that replaces one still waiting keeps the older arrival: its deadline is the earlier one.
+    const now = performance.now();
+    const arrivedAt = (id: string) => this.pending.get(id)?.arrivedAt ?? now;
+    for (const stored of upserts) {
+      this.pending.set(stored.product.id, { kind: "index", stored, arrivedAt: arrivedAt(stored.product.id) });
+    }
+    for (const id of removals) this.pending.set(id, { kind: "delete", arrivedAt: arrivedAt(id) });
     if (this.pending.size >= this.maxBatch) this.startFlush();
     else this.timer ??= setTimeout(() => this.startFlush(), this.flushDelayMs);
   }
@@ -64,6 +98,9 @@ class BulkWriter implements CatalogIndexVersion {
       try {
         await this.send(batch);
         this.failures = 0;
+        this.refresher.written(
+          batch.reduce((oldest, [, write]) => Math.min(oldest, write.arrivedAt), Number.POSITIVE_INFINITY),
+        );
       } catch (err) {
         // Put back what is not newer in the meantime, then back off; the read model stays correct in memory.
         for (const [id, write] of batch) if (!this.pending.has(id)) this.pending.set(id, write);
@@ -104,7 +141,7 @@ class BulkWriter implements CatalogIndexVersion {
       this.startFlush();
       await this.flushing;
     }
-    await this.client.indices.refresh({ index: this.name });
+    await this.refresher.refreshNow();
   }
 
   /** Stops writing (the index is about to be deleted: a late bulk request would recreate it). */
@@ -113,6 +150,7 @@ class BulkWriter implements CatalogIndexVersion {
     this.pending.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.refresher.close();
     await this.flushing;
   }
 }
@@ -123,6 +161,7 @@ class BulkWriter implements CatalogIndexVersion {
  */
 export function createOpenSearchBackend(options: OpenSearchBackendOptions): CatalogIndexBackend {
   const { alias, logger } = options;
+  const refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
   const client = new Client({ node: options.url });
   const writers = new Map<string, BulkWriter>();
   let sequence = 0;
@@ -157,8 +196,16 @@ export function createOpenSearchBackend(options: OpenSearchBackendOptions): Cata
 
     async createVersion() {
       const name = `${alias}-v${Date.now()}-${++sequence}`;
-      await client.indices.create({ index: name, body: catalogIndexBody as never });
-      const writer = new BulkWriter(name, client, logger, options.flushDelayMs ?? 20, options.maxBatch ?? 1_000);
+      const settings = { ...catalogIndexBody.settings, refresh_interval: `${backstopRefreshMs(refreshIntervalMs)}ms` };
+      await client.indices.create({ index: name, body: { ...catalogIndexBody, settings } as never });
+      const writer = new BulkWriter(
+        name,
+        client,
+        logger,
+        options.flushDelayMs ?? 20,
+        options.maxBatch ?? 1_000,
+        refreshIntervalMs,
+      );
       writers.set(name, writer);
       return writer;
     },

@@ -3,12 +3,12 @@ import { createTimeMs, type StoredProduct, unpackEncoding } from "../../domain/c
 
 /**
  * Settings and explicit mappings of every index version. The `shop_text` analyzer mirrors the embedded index's
- * (domain/text-analysis.ts): standard tokenizer, lowercase, asciifolding, minimal_english (plural) stemming.
+ * (domain/text-analysis.ts): standard tokenizer, lowercase, asciifolding, minimal_english (plural) stemming. No
+ * `refresh_interval`: the backend sets it, since its writers refresh the index themselves (opensearch-backend.ts).
  */
 export const catalogIndexBody = {
   settings: {
     number_of_shards: 1,
-    refresh_interval: "1s",
     analysis: {
       filter: { shop_plural_stemmer: { type: "stemmer", language: "minimal_english" } },
       analyzer: {
