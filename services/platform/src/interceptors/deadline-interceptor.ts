@@ -9,9 +9,9 @@ interface RunningCall {
 /**
  * Ends a unary call as DeadlineExceeded the moment its deadline passes, even if the handler is still waiting on
  * something that ignores `ctx.signal`: the caller gets a status, not a dropped stream, and the handler's late result
- * is discarded. A caller's own deadline (already cut to `maxTimeoutMs` by the platform) arrives as connect-es's abort
- * signal; calls without one get `maxTimeoutMs` from one shared sweep (at most one sweep interval late) instead of a
- * timer each, which keeps the common case nearly as cheap as no deadline at all.
+ * is discarded. A caller's own deadline (already cut to `maxTimeoutMs` by the platform, which notes when it passes)
+ * gets a timer; calls without one get `maxTimeoutMs` from one shared sweep (at most one sweep interval late) instead of
+ * a timer each, which keeps the common case nearly as cheap as no deadline at all.
  */
 export function deadlineInterceptor(maxTimeoutMs: number): Interceptor {
   const running = new Set<RunningCall>();
@@ -35,7 +35,8 @@ export function deadlineInterceptor(maxTimeoutMs: number): Interceptor {
 
   return (next) => (req) => {
     if (req.stream) return next(req);
-    if (!req.contextValues.get(callerDeadlineKey)) {
+    const endsAt = req.contextValues.get(callerDeadlineKey);
+    if (endsAt === undefined) {
       return new Promise((resolve, reject) => {
         const call: RunningCall = { endsAt: performance.now() + maxTimeoutMs, fail: reject };
         watch(call);
@@ -51,13 +52,15 @@ export function deadlineInterceptor(maxTimeoutMs: number): Interceptor {
         );
       });
     }
-    const { signal } = req;
+    // The caller's own deadline: a timer of its own, not the call's abort signal, which a call need not make.
     return new Promise((resolve, reject) => {
-      const onAbort = () => reject(ConnectError.from(signal.reason, Code.Canceled));
-      signal.addEventListener("abort", onAbort, { once: true });
+      const timer = setTimeout(
+        () => reject(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
+        Math.max(0, endsAt - performance.now()),
+      );
       next(req)
         .then(resolve, reject)
-        .finally(() => signal.removeEventListener("abort", onAbort));
+        .finally(() => clearTimeout(timer));
     });
   };
 }

@@ -39,5 +39,10 @@ export function setDeadline(header: Headers, ms: number): number {
   return ms;
 }
 
-/** True when the caller sent a deadline of its own; set by the platform's request handler, read by interceptors. */
-export const callerDeadlineKey = createContextKey<boolean>(false, { description: "caller sent a deadline" });
+/**
+ * When the deadline the caller sent (cut to the server's maximum) passes, as a `performance.now()` time; undefined
+ * when it sent none. Set by the platform's request handler, read by the deadline interceptor.
+ */
+export const callerDeadlineKey = createContextKey<number | undefined>(undefined, {
+  description: "when the caller's deadline passes",
+});

@@ -12,6 +12,17 @@ import type { UniversalServerRequest, UniversalServerResponse } from "@connectrp
 //     without connect-node's read of what is left of the request body.
 // HTTP/2 (gRPC) and streamed answers keep connect-node's adapter.
 
+/** A request's headers as the fetch API's `Headers`, which connect-es and interceptors read. */
+export function requestHeaders(req: IncomingMessage): Headers {
+  const header = new Headers();
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    if (typeof value === "string") header.append(name, value);
+    else if (value !== undefined) for (const each of value) header.append(name, each);
+  }
+  return header;
+}
+
 /** The request as connect-es reads it; `body` is replaced by the caller with what it read. */
 export function h1UniversalRequest(
   req: IncomingMessage,
@@ -30,18 +41,12 @@ export function h1UniversalRequest(
   };
   req.once("error", onError);
   res.once("close", onClose);
-  const header = new Headers();
-  for (const name in req.headers) {
-    const value = req.headers[name];
-    if (typeof value === "string") header.append(name, value);
-    else if (value !== undefined) for (const each of value) header.append(name, each);
-  }
   return {
     httpVersion: req.httpVersion,
     method: req.method ?? "",
     // Only the path and query are read (a GET call's message); the Host header is the caller's to garble.
     url: `http://localhost${req.url ?? "/"}`,
-    header,
+    header: requestHeaders(req),
     body,
     signal: abort.signal,
   };

@@ -1,7 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { promisify } from "node:util";
-import zlib from "node:zlib";
-import { type DescMethod, fromBinary } from "@bufbuild/protobuf";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import {
   Code,
@@ -19,10 +17,12 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { isConnectUnary, recordingRouter, serveConnectUnary } from "./connect-unary.js";
 import { callerDeadlineKey, clampDeadline } from "./deadline-header.js";
 import type { AnyRequest, AnyResponse } from "./dual-protocol-server.js";
 import { h1UniversalRequest, writeWholeResponse } from "./h1-exchange.js";
 import { drainRefusedBody, refusedBodyDrain } from "./refused-body.js";
+import { decodeRequest, decompress, readBody } from "./request-body.js";
 
 /** gRPC's own default cap on a received message, and ours for a whole request body. */
 export const defaultMaxRequestBytes = 4 * 1024 * 1024;
@@ -36,35 +36,6 @@ export interface RpcHandlerOptions {
   maxRequestBytes: number;
   /** Longest a call may run: a caller's longer (or missing) deadline is cut to this. */
   maxTimeoutMs: number;
-}
-
-const gunzip = promisify(zlib.gunzip);
-const brotliDecompress = promisify(zlib.brotliDecompress);
-
-/** Decompresses `bytes` with the named encoding, never to more than `maxBytes`; undefined for an unknown encoding. */
-async function decompress(encoding: string, bytes: Uint8Array, maxBytes: number): Promise<Uint8Array | undefined> {
-  try {
-    if (encoding === "gzip") return await gunzip(bytes, { maxOutputLength: maxBytes });
-    if (encoding === "br") return await brotliDecompress(bytes, { maxOutputLength: maxBytes });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError) {
-      throw new ConnectError(`request is larger than ${maxBytes} bytes once decompressed`, Code.ResourceExhausted);
-    }
-    throw new ConnectError(`request body is not valid ${encoding}`, Code.InvalidArgument);
-  }
-  return undefined;
-}
-
-/** Throws InvalidArgument when `bytes` is not the binary encoding of the method's request message. */
-function assertDecodes(method: DescMethod, bytes: Uint8Array): void {
-  try {
-    fromBinary(method.input, bytes);
-  } catch (err) {
-    throw new ConnectError(
-      `request body is not a valid ${method.input.typeName}: ${(err as Error).message}`,
-      Code.InvalidArgument,
-    );
-  }
 }
 
 /**
@@ -106,52 +77,6 @@ function wireFormat(contentType: string): { binary: boolean; enveloped: boolean 
 }
 
 /**
- * Reads a request body whole (it is one message: the contract has no client streams) straight from the Node stream,
- * cheaper than connect-es's async iteration of it, and never more than `maxBytes` (a larger declared length is refused
- * before anything is read).
- */
-function readBody(req: AnyRequest, maxBytes: number): Promise<Uint8Array> {
-  const header = req.headers["content-length"];
-  const declared = header === undefined || !/^\d{1,15}$/.test(header) ? undefined : Number(header);
-  if (declared !== undefined && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    req.on("data", (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.byteLength;
-      if (size > maxBytes) {
-        settled = true;
-        reject(tooLarge(maxBytes));
-      } else chunks.push(chunk);
-    });
-    // `on`, not `once`: each fires at most once per request, and a once-wrapper per listener per call is waste.
-    req.on("end", () => {
-      if (settled) return;
-      settled = true;
-      if (declared !== undefined && size !== declared) {
-        reject(new ConnectError(`protocol error: promised ${declared} bytes, received ${size}`, Code.InvalidArgument));
-      } else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-    });
-    req.on("close", () => {
-      if (settled) return;
-      settled = true;
-      reject(new ConnectError("the caller went away before sending the whole request", Code.Canceled));
-    });
-    req.on("error", (err: Error) => {
-      if (settled) return;
-      settled = true;
-      reject(ConnectError.from(err, Code.Canceled));
-    });
-  });
-}
-
-function tooLarge(maxBytes: number): ConnectError {
-  return new ConnectError(`request body is larger than ${maxBytes} bytes`, Code.ResourceExhausted);
-}
-
-/**
  * The request body to hand connect-es: the bytes read, as a one-chunk stream. A binary one is checked to decode first:
  * connect-es reports undecodable binary as Internal, but a malformed request is the caller's fault. A refusal becomes a
  * stream that fails with it, so connect-es answers it in the caller's protocol.
@@ -169,7 +94,7 @@ async function checkedBody(
     if (!format.enveloped) {
       const encoding = uReq.header.get("content-encoding");
       const plain = encoding && encoding !== "identity" ? await decompress(encoding, bytes, maxBytes) : bytes;
-      if (plain !== undefined && plain.byteLength > 0) assertDecodes(method, plain);
+      if (plain !== undefined && plain.byteLength > 0) decodeRequest(method, plain);
       return new OneChunk(bytes);
     }
     const encoding = uReq.header.get("grpc-encoding") ?? uReq.header.get("connect-content-encoding") ?? "identity";
@@ -184,7 +109,7 @@ async function checkedBody(
       if (payload.byteLength !== length) break; // a truncated frame: connect-es reports it as InvalidArgument
       const plain = flags & 0b1 ? await decompress(encoding, payload, maxBytes) : payload;
       // Connect streaming's end-of-stream frame (flag 0b10) carries JSON, not a message.
-      if (plain !== undefined && plain.byteLength > 0 && (flags & 0b10) === 0) assertDecodes(method, plain);
+      if (plain !== undefined && plain.byteLength > 0 && (flags & 0b10) === 0) decodeRequest(method, plain);
       offset += 5 + length;
     }
     return new OneChunk(bytes);
@@ -212,7 +137,7 @@ function checkGetQuery(url: string, method: DescMethod): void {
   } catch {
     throw new ConnectError("message query parameter is not valid base64", Code.InvalidArgument);
   }
-  assertDecodes(method, bytes);
+  decodeRequest(method, bytes);
 }
 
 /**
@@ -221,22 +146,36 @@ function checkGetQuery(url: string, method: DescMethod): void {
  * server-side maximum on how long a call runs.
  */
 export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, res: AnyResponse) => void {
+  const acceptCompression = [compressionGzip, compressionBrotli];
   const router = createConnectRouter({
     interceptors: options.interceptors,
     readMaxBytes: options.maxRequestBytes,
     // Deadlines are cut before connect-es reads them, so none is ever over the maximum.
     maxTimeoutMs: Number.MAX_SAFE_INTEGER,
-    acceptCompression: [compressionGzip, compressionBrotli],
+    acceptCompression,
   });
-  options.routes(router);
+  const unary = new Map<DescMethod, Parameters<typeof serveConnectUnary>[3]>();
+  options.routes(recordingRouter(router, unary));
   const paths = new Map<string, UniversalHandler>();
   for (const handler of router.handlers) paths.set(handler.requestPath, handler);
+  const unaryOptions = {
+    interceptors: options.interceptors,
+    acceptCompression,
+    maxRequestBytes: options.maxRequestBytes,
+    maxTimeoutMs: options.maxTimeoutMs,
+  };
 
   return (req, res) => {
     const handler = paths.get(req.url?.split("?", 2)[0] ?? "");
     if (handler === undefined) {
       options.fallback(req, res);
       return;
+    }
+    // Connect unary POSTs over HTTP/1.1 (what storefronts send) take the platform's own path; the rest connect-es's.
+    if (!("stream" in req) && isConnectUnary(req)) {
+      const impl = unary.get(handler.method);
+      if (impl !== undefined && serveConnectUnary(req, res as ServerResponse, handler.method, impl, unaryOptions))
+        return;
     }
     if (req.method === "GET") {
       try {
@@ -254,10 +193,11 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
       ? h1UniversalRequest(req, res as ServerResponse, noBody)
       : universalRequestFromNodeRequest(req, res, undefined, undefined);
     // A call without a deadline gets the maximum from the deadline interceptor, without a timer of its own.
+    const timeoutMs = clampDeadline(request.header, options.maxTimeoutMs);
     const uReq =
-      clampDeadline(request.header, options.maxTimeoutMs) === undefined
+      timeoutMs === undefined || Number.isNaN(timeoutMs)
         ? request
-        : { ...request, contextValues: createContextValues().set(callerDeadlineKey, true) };
+        : { ...request, contextValues: createContextValues().set(callerDeadlineKey, performance.now() + timeoutMs) };
     // JSON needs no decoding check: connect-es already reports undecodable JSON as InvalidArgument.
     const checked =
       req.method === "GET"
