@@ -29,8 +29,9 @@ export interface VisibilityRefresher {
  * Decides when an index is refreshed, so that a write is searchable within the interval of reaching the writer while
  * the index is refreshed no more often than about once per interval. A quiet index (no refresh started within the
  * last interval) is refreshed as soon as a bulk request lands; a busy one by the deadline of the oldest write not yet
- * refreshed. At most one refresh runs and at most one timer waits; writes that land during a refresh are covered by
- * the next one. A failed refresh is logged and retried an interval later, or when the next bulk lands after that.
+ * refreshed, less a margin for the refresh itself. At most one refresh runs and at most one timer waits; writes that
+ * land during a refresh are covered by the next one. A failed refresh is logged and retried an interval later, or when
+ * the next bulk lands after that.
  */
 export function createVisibilityRefresher(options: VisibilityRefresherOptions): VisibilityRefresher {
   return new DeadlineRefresher(options);
@@ -82,7 +83,11 @@ class DeadlineRefresher implements VisibilityRefresher {
     if (this.closed || this.running || this.oldestUnrefreshed === undefined) return;
     const now = performance.now();
     const quiet = now - this.lastStartedAt >= this.options.intervalMs;
-    const due = quiet ? now : this.oldestUnrefreshed + this.options.intervalMs - this.margin();
+    // A busy index: by the oldest write's deadline, but never sooner than the same span after the last refresh
+    // started. A write that reached OpenSearch late (behind a backlog of bulk requests, as in a rebuild) is then
+    // searchable at most its own lag past the interval, and a backlog does not have the index refreshed back to back.
+    const spacing = this.options.intervalMs - this.margin();
+    const due = quiet ? now : Math.max(this.oldestUnrefreshed, this.lastStartedAt) + spacing;
     const at = Math.max(due, this.notBefore);
     if (at <= now) {
       this.start().catch(() => undefined); // logged by start
