@@ -3,6 +3,10 @@
 // in process on the path binary responses take. Prints one JSON line.
 // With `measure` as the third argument it prints instead the harness's Measurement of the same work, one query at a
 // time: the search bench's in-process baseline, in a process that holds nothing but the read model, as the service's.
+// With `serve` it answers the same work over bare node:http instead (any POST: a SearchProductsRequest's binary
+// encoding in, the binary answer out; a GET: its CPU time and calls so far), prints its URL as a JSON line, and runs until its
+// stdin closes: the floor any Node HTTP server pays to put the engine on a socket.
+import http from "node:http";
 import { create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
 import { CollectionChangedSchema, ProductCreatedSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
@@ -23,10 +27,12 @@ import { generateCatalog, generateQueries } from "./search-catalog.js";
 
 const products = Number(process.argv[2]);
 const queryCount = Number(process.argv[3] ?? 2_000);
-const measureOnly = process.argv[4] === "measure";
+const mode = process.argv[4];
 const collect = globalThis.gc;
 if (!collect || !Number.isInteger(products) || products < 1) {
-  console.error("usage: node --expose-gc --import tsx bench/search-scale-worker.ts <products> [queries] [measure]");
+  console.error(
+    "usage: node --expose-gc --import tsx bench/search-scale-worker.ts <products> [queries] [measure|serve]",
+  );
   process.exit(2);
 }
 
@@ -91,7 +97,31 @@ const ask = async (i: number) =>
     SearchProductsResponseSchema,
     await readModel.search(queries[i % queries.length] as SearchProductsRequest, "bytes"),
   );
-if (measureOnly) {
+if (mode === "serve") {
+  let calls = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method !== "POST") {
+      const cpu = process.cpuUsage();
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...cpu, calls }));
+      return;
+    }
+    calls++;
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", async () => {
+      const request = fromBinary(SearchProductsRequestSchema, Buffer.concat(chunks));
+      const body = toBinary(SearchProductsResponseSchema, await readModel.search(request, "bytes"));
+      res.writeHead(200, { "content-type": "application/proto", "content-length": body.byteLength }).end(body);
+    });
+  });
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address() as { port: number };
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}\n`);
+  });
+  process.stdin.resume();
+  process.stdin.on("end", () => process.exit(0));
+  await new Promise<never>(() => {});
+} else if (mode === "measure") {
   const result = await measure({ label: "embedded, in a process of its own", op: (_, i) => ask(i), concurrency: 1 });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);

@@ -3,7 +3,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 
 // An HTTP/1.1 unary call's request and response for connect-es, cheaper than connect-node's general adapter (the
-// search benchmark's profiles of the service):
+// search benchmark's profiles of the service), for the calls connect-unary.ts leaves to connect-es (gRPC-web, GET, a
+// compressed request):
 //   - connect-node aborts every request's signal when its response closes, with no reason, so Node 20 builds a
 //     DOMException with a stack trace on every call. Here the signal is aborted only when the caller goes away before
 //     the answer is written, and always with a reason.

@@ -187,7 +187,8 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: AnyRequest, 
         return;
       }
     }
-    // HTTP/1.1 unary calls (Connect, gRPC-web) take the cheaper exchange; HTTP/2 and streams connect-node's.
+    // The other HTTP/1.1 unary calls (gRPC-web, GET, compressed Connect) take connect-es through the cheaper exchange;
+    // HTTP/2 and streams connect-node's.
     const whole = !("stream" in req) && handler.method.methodKind === "unary";
     const request = whole
       ? h1UniversalRequest(req, res as ServerResponse, noBody)
