@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { callerDeadlineKey } from "../server/deadline-header.js";
+import { callerDeadlineKey, deadlinePassed } from "../server/deadline-header.js";
 
 interface RunningCall {
   endsAt: number;
@@ -54,10 +54,7 @@ export function deadlineInterceptor(maxTimeoutMs: number): Interceptor {
     }
     // The caller's own deadline: a timer of its own, not the call's abort signal, which a call need not make.
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-        Math.max(0, endsAt - performance.now()),
-      );
+      const timer = setTimeout(() => reject(deadlinePassed()), Math.max(0, endsAt - performance.now()));
       next(req)
         .then(resolve, reject)
         .finally(() => clearTimeout(timer));

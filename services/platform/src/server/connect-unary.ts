@@ -23,9 +23,8 @@ import {
 } from "@connectrpc/connect";
 import { type Compression, compressionNegotiate, mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJsonBytes, parseContentType } from "@connectrpc/connect/protocol-connect";
-import { callerDeadlineKey, clampDeadline } from "./deadline-header.js";
-import { requestHeaders } from "./h1-exchange.js";
-import { drainRefusedBody, refusedBodyDrain } from "./refused-body.js";
+import { callerDeadlineKey, clampDeadline, deadlinePassed } from "./deadline-header.js";
+import { requestHeaders, writeWhole } from "./h1-exchange.js";
 import { decodeRequest, readBody } from "./request-body.js";
 
 // The Connect protocol's unary POST over HTTP/1.1, served without connect-es's general handler. That handler is built
@@ -124,12 +123,13 @@ export function serveConnectUnary(
   const timeoutMs = clampDeadline(header, options.maxTimeoutMs);
   if (Number.isNaN(timeoutMs)) return false;
   const type = connectUnaryType(header.get("content-type") ?? "") ?? { binary: true };
-  const signal = new LazySignal(timeoutMs);
+  const endsAt = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+  const signal = new LazySignal(endsAt);
   res.once("close", () => {
     if (!res.writableFinished) signal.abort(new ConnectError("the caller went away", Code.Canceled));
   });
   const values: ContextValues = createContextValues();
-  if (timeoutMs !== undefined) values.set(callerDeadlineKey, performance.now() + timeoutMs);
+  if (endsAt !== undefined) values.set(callerDeadlineKey, endsAt);
   const context = new UnaryContext(method, header, type.binary, values, `http://localhost${req.url ?? "/"}`, signal);
   answer(req, context, type.binary, impl, options)
     .then(({ status, body }) => write(res, context, options, status, body))
@@ -150,20 +150,16 @@ class LazySignal {
   private controller: AbortController | undefined;
   private reason: unknown;
   private timer: NodeJS.Timeout | undefined;
-  private readonly startedAt = performance.now();
 
-  constructor(private readonly timeoutMs: number | undefined) {}
+  /** `endsAt`: when the caller's deadline passes, as a `performance.now()` time. */
+  constructor(private readonly endsAt: number | undefined) {}
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
       if (this.reason !== undefined) this.controller.abort(this.reason);
-      else if (this.timeoutMs !== undefined) {
-        const left = this.startedAt + this.timeoutMs - performance.now();
-        this.timer = setTimeout(
-          () => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-          Math.max(0, left),
-        );
+      else if (this.endsAt !== undefined) {
+        this.timer = setTimeout(() => this.abort(deadlinePassed()), Math.max(0, this.endsAt - performance.now()));
       }
     }
     return this.controller.signal;
@@ -215,7 +211,7 @@ async function answer(
 ): Promise<{ status: number; body: Uint8Array }> {
   const { method } = context;
   try {
-    const bytes = await readRequest(req, options.maxRequestBytes);
+    const bytes = await readBody(req, options.maxRequestBytes);
     const message = binary ? decodeRequest(method, bytes) : decodeJson(method.input, bytes);
     const response = await invoke(context, message, impl, options.interceptors);
     copyHeaders(response.header, context.responseHeader);
@@ -244,18 +240,6 @@ function copyHeaders(from: Headers, to: Headers): void {
   from.forEach((value, name) => {
     to.append(name, value);
   });
-}
-
-/** The body, read whole; one refused as too large is read to its end (bounded) so the answer reaches the caller. */
-async function readRequest(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  try {
-    return await readBody(req, maxBytes);
-  } catch (err) {
-    if (ConnectError.from(err).code === Code.ResourceExhausted) {
-      await drainRefusedBody(req, refusedBodyDrain.bytesPerCapByte * maxBytes, refusedBodyDrain.ms);
-    }
-    throw err;
-  }
 }
 
 /** A JSON request as connect-es reads one: unknown fields ignored, anything unreadable the caller's fault. */
@@ -333,14 +317,5 @@ async function write(
       context.responseHeader.set("content-encoding", compression.name);
     }
   }
-  const headers: Record<string, string> = {};
-  context.responseHeader.forEach((value, key) => {
-    headers[key] = value;
-  });
-  context.responseTrailer.forEach((value, key) => {
-    headers[`trailer-${key}`] = value;
-  });
-  headers["content-length"] = String(out.byteLength);
-  res.writeHead(status, headers);
-  res.end(out);
+  writeWhole(res, status, context.responseHeader, out, context.responseTrailer);
 }

@@ -1,4 +1,4 @@
-import { createContextKey } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 
 const grpcUnitMs: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
@@ -46,3 +46,8 @@ export function setDeadline(header: Headers, ms: number): number {
 export const callerDeadlineKey = createContextKey<number | undefined>(undefined, {
   description: "when the caller's deadline passes",
 });
+
+/** What a call whose caller's deadline passed ends with (connect-es's own words for it). */
+export function deadlinePassed(): ConnectError {
+  return new ConnectError("the operation timed out", Code.DeadlineExceeded);
+}

@@ -67,11 +67,29 @@ export async function writeWholeResponse(uRes: UniversalServerResponse, res: Ser
       size += chunk.byteLength;
     }
   }
+  const header = uRes.header instanceof Headers ? uRes.header : new Headers(uRes.header);
+  writeWhole(res, uRes.status, header, chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, size));
+}
+
+/**
+ * Sends an answer whole with its length in one send: `header`, then `trailer` (if any) as Connect unary carries
+ * trailers, as `trailer-` prefixed headers.
+ */
+export function writeWhole(
+  res: ServerResponse,
+  status: number,
+  header: Headers,
+  body: Uint8Array,
+  trailer?: Headers,
+): void {
   const headers: Record<string, string> = {};
-  (uRes.header instanceof Headers ? uRes.header : new Headers(uRes.header)).forEach((value, key) => {
+  header.forEach((value, key) => {
     headers[key] = value;
   });
-  headers["content-length"] = String(size);
-  res.writeHead(uRes.status, headers);
-  res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+  trailer?.forEach((value, key) => {
+    headers[`trailer-${key}`] = value;
+  });
+  headers["content-length"] = String(body.byteLength);
+  res.writeHead(status, headers);
+  res.end(body);
 }

@@ -3,6 +3,7 @@ import zlib from "node:zlib";
 import { type DescMethod, fromBinary, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AnyRequest } from "./dual-protocol-server.js";
+import { drainRefusedBody, refusedBodyDrain } from "./refused-body.js";
 
 // Reading a call's request body, shared by connect-es's path and the platform's own Connect unary path.
 
@@ -45,9 +46,21 @@ export function decodeRequest(method: DescMethod, bytes: Uint8Array): Message {
 /**
  * Reads a request body whole (it is one message: the contract has no client streams) straight from the Node stream,
  * cheaper than connect-es's async iteration of it, and never more than `maxBytes` (a larger declared length is refused
- * before anything is read).
+ * before anything is read). A body refused as too large is read to its end (bounded) before the refusal: connect-es
+ * reads at most 256 KiB of what is left and closes the connection, which loses the answer for a caller still sending.
  */
-export function readBody(req: AnyRequest, maxBytes: number): Promise<Uint8Array> {
+export async function readBody(req: AnyRequest, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readWhole(req, maxBytes);
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.ResourceExhausted) {
+      await drainRefusedBody(req, refusedBodyDrain.bytesPerCapByte * maxBytes, refusedBodyDrain.ms);
+    }
+    throw err;
+  }
+}
+
+function readWhole(req: AnyRequest, maxBytes: number): Promise<Uint8Array> {
   const header = req.headers["content-length"];
   const declared = header === undefined || !/^\d{1,15}$/.test(header) ? undefined : Number(header);
   if (declared !== undefined && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));

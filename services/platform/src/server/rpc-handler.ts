@@ -21,7 +21,6 @@ import { isConnectUnary, recordingRouter, serveConnectUnary } from "./connect-un
 import { callerDeadlineKey, clampDeadline } from "./deadline-header.js";
 import type { AnyRequest, AnyResponse } from "./dual-protocol-server.js";
 import { h1UniversalRequest, writeWholeResponse } from "./h1-exchange.js";
-import { drainRefusedBody, refusedBodyDrain } from "./refused-body.js";
 import { decodeRequest, decompress, readBody } from "./request-body.js";
 
 /** gRPC's own default cap on a received message, and ours for a whole request body. */
@@ -114,11 +113,6 @@ async function checkedBody(
     }
     return new OneChunk(bytes);
   } catch (err) {
-    // connect-es reads at most 256 KiB of what is left and closes the connection, which loses the answer for a
-    // caller still sending; read the rest here (bounded) so the connection stays usable and the answer arrives.
-    if (ConnectError.from(err).code === Code.ResourceExhausted) {
-      await drainRefusedBody(req, refusedBodyDrain.bytesPerCapByte * maxBytes, refusedBodyDrain.ms);
-    }
     return (async function* refused(): AsyncIterable<Uint8Array> {
       yield* [];
       throw err;
