@@ -103,9 +103,13 @@ function fromOtherProcess(
  * which builds the same seeded catalog and queries): the engine's rate with no other heap beside it.
  */
 async function inOwnProcess(): Promise<Measurement> {
+  return JSON.parse(await outputOf(process.execPath, scaleWorkerArgs("measure"), "in-process worker")) as Measurement;
+}
+
+/** Node's arguments for bench/search-scale-worker.ts on this run's catalog, in `mode`. */
+function scaleWorkerArgs(mode: "measure" | "serve"): string[] {
   const worker = join(benchDir, "search-scale-worker.ts");
-  const args = ["--expose-gc", "--import", "tsx", worker, String(productCount), "2000", "measure"];
-  return JSON.parse(await outputOf(process.execPath, args, "in-process worker")) as Measurement;
+  return ["--expose-gc", "--import", "tsx", worker, String(productCount), "2000", mode];
 }
 
 /**
@@ -114,12 +118,7 @@ async function inOwnProcess(): Promise<Measurement> {
  * call: the floor any Node HTTP server pays to put the engine on a socket, beside which the service's RPC layer shows.
  */
 async function behindBareHttp(queriesFile: string): Promise<{ result: Measurement; micros: number }> {
-  const worker = join(benchDir, "search-scale-worker.ts");
-  const child = spawn(
-    process.execPath,
-    ["--expose-gc", "--import", "tsx", worker, String(productCount), "2000", "serve"],
-    { stdio: ["pipe", "pipe", "inherit"] },
-  );
+  const child = spawn(process.execPath, scaleWorkerArgs("serve"), { stdio: ["pipe", "pipe", "inherit"] });
   const exited = once(child, "exit");
   try {
     let out = "";
@@ -360,8 +359,8 @@ export default async function searchBench(): Promise<void> {
   // their /metrics), all from the median round.
   const rounds = Math.max(1, Math.floor(Number(process.env.SHOP_BENCH_SEARCH_ROUNDS ?? 3)));
   // Collects what the rows above left before the rounds rather than during one: a first gateway round once ran while
-  // this process used 57% of a core. (Turning V8's memory reducer off instead left the gateway's 1-client p99 at
-  // 11.5–13.0 ms in three runs out of three, against 4.3–7.6 ms in the runs with it on.)
+  // this process used 57% of a core. (V8's memory reducer stays on: the three runs with it off had the gateway's
+  // 1-client p99 at 11.5–13.0 ms, though one run with it on did too, 13.1 ms, so that tail is not explained by it.)
   heapBytes();
   const directRounds: Array<Awaited<ReturnType<typeof cpuPerCall<Measurement>>>> = [];
   const gatewayRounds: Array<
