@@ -22,22 +22,29 @@ function decode(msg: Pick<Msg, "headers" | "data" | "subject">): SeenEvent {
   return { type: typeName.split(".").pop() as string, eventId: meta.eventId, aggregateId: meta.aggregateId };
 }
 
+/** `request()`, tried again on failure up to 10 times in all: the last failure is thrown. */
+async function retried<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      if (attempt === 10) throw err;
+    }
+  }
+}
+
 /**
- * Every message `stream` holds, in order, through an ordered consumer. Creating that consumer may time out for a while
- * after a cluster node died (NATS 2.9 may still place it there), so that is tried again.
+ * Every message `stream` holds, in order, through an ordered consumer. Asking for the stream's state and creating that
+ * consumer may time out for a while after a cluster node died (NATS 2.9 may still place them there, or be electing the
+ * stream's new leader), so each is tried again.
  */
 export async function storedEvents(nats: NatsConnection, stream: string): Promise<SeenEvent[]> {
   const js = jetstream(nats);
-  const { state } = await (await js.jetstreamManager()).streams.info(stream);
+  const jsm = await js.jetstreamManager();
+  const { state } = await retried(() => jsm.streams.info(stream));
   const events: SeenEvent[] = [];
   if (state.messages === 0) return events;
-  let consumer: Consumer | undefined;
-  for (let attempt = 1; consumer === undefined; attempt++) {
-    consumer = await js.consumers.get(stream).catch((err: unknown) => {
-      if (attempt === 10) throw err;
-      return undefined;
-    });
-  }
+  const consumer: Consumer = await retried(() => js.consumers.get(stream));
   const messages = await consumer.consume();
   for await (const msg of messages) {
     events.push(decode(msg));
