@@ -8,7 +8,7 @@ import {
   SearchProductsResponseSchema,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
 import { type Logger, NotFoundError } from "@shop/platform";
-import { decodeProduct, type StoredProduct } from "./domain/catalog-product.js";
+import { decodeProduct, encodingBytes, type StoredProduct } from "./domain/catalog-product.js";
 import { type CatalogEvent, CatalogProjection } from "./domain/catalog-projection.js";
 import { collectionPage } from "./domain/collection-page.js";
 import { appendEncodedHits, preEncoded } from "./domain/encoded-messages.js";
@@ -230,7 +230,9 @@ export function createCatalogReadModel(options: CatalogReadModelOptions): Catalo
       const asBytes = form === "bytes";
       const response = create(SearchProductsResponseSchema, {
         // JSON needs objects: only the page's hits are decoded.
-        hits: asBytes ? [] : result.hits.map((hit) => ({ product: decodeProduct(hit.encoded), score: hit.score })),
+        hits: asBytes
+          ? []
+          : result.hits.map((hit) => ({ product: decodeProduct(encodingBytes(hit.encoded)), score: hit.score })),
         facets: result.facets.map((facet) => ({
           name: facet.name,
           values: facet.values.map((v) => ({ value: v.value, count: BigInt(v.count) })),

@@ -111,8 +111,10 @@ describe("byte-built responses of the embedded search service", () => {
     const request = create(SearchProductsRequestSchema, { query: "mug", facets, pageSize: 2 });
     const bytesForm = await search.readModel.search(request, "bytes");
     expect(bytesForm.hits).toEqual([]);
-    expect(bytesForm.$unknown?.length).toBe(2);
+    // Both hits in one unknown field: the first hit's tag is the field's, the second's is in its data.
+    expect(bytesForm.$unknown?.length).toBe(1);
     const objects = await search.readModel.search(request, "objects");
+    expect(objects.hits).toHaveLength(2);
     expect(fromBinary(SearchProductsResponseSchema, toBinary(SearchProductsResponseSchema, bytesForm))).toEqual(
       objects,
     );

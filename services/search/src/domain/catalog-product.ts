@@ -20,6 +20,17 @@ export function unpackEncoding(packed: PackedProduct): Uint8Array {
 }
 
 /**
+ * A product's encoding as a search hit carries it: the bytes a store answered with (OpenSearch's), or the packed
+ * string the embedded index keeps, passed on without a copy (a binary response writes it straight into its buffer).
+ */
+export type ProductEncoding = Uint8Array | PackedProduct;
+
+/** The encoding's bytes (a copy when it is packed). */
+export function encodingBytes(encoding: ProductEncoding): Uint8Array {
+  return typeof encoding === "string" ? unpackEncoding(encoding) : encoding;
+}
+
+/**
  * A listed product as the read model keeps it: its packed encoding, which the projection and the embedded index share
  * as their one copy (binary responses carry its bytes as they are), and the decoded message, which lives only as long
  * as the write that indexes it.

@@ -1,4 +1,5 @@
 import type { CatalogProduct } from "@shop/contracts/shop/search/v1/search_pb.js";
+import type { ProductEncoding } from "./catalog-product.js";
 
 /** Orders the catalog can be read in; every one ends with the product id so the order is total. */
 export type CatalogSort = "relevance" | "price_asc" | "price_desc" | "newest" | "title";
@@ -38,7 +39,7 @@ export interface CatalogQuery {
 export interface CatalogHit {
   id: string;
   /** The product's CatalogProduct encoding: binary responses carry it as is, JSON ones decode the page's hits. */
-  encoded: Uint8Array;
+  encoded: ProductEncoding;
   /** Relevance score; 0 unless sorted by relevance. */
   score: number;
   /** The value the hit is sorted by (score, price, create time or title key): the next cursor. */

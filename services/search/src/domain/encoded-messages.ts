@@ -1,6 +1,7 @@
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { SearchProductsResponse } from "@shop/contracts/shop/search/v1/search_service_pb.js";
+import type { ProductEncoding } from "./catalog-product.js";
 
 /**
  * A message that serializes to `encoded` (a valid, non-empty encoding of `schema`) without being decoded: toBinary
@@ -34,33 +35,49 @@ function writeVarint(target: Uint8Array, at: number, value: number): number {
   return at;
 }
 
+const hitTag = (1 << 3) | WireType.LengthDelimited;
 const productTag = (1 << 3) | WireType.LengthDelimited;
 const scoreTag = (2 << 3) | WireType.Bit64;
 
+/** Bytes of one SearchHit's encoding (product = 1, score = 2); proto3 leaves a zero score out, as toBinary would. */
+const hitSize = (encoded: ProductEncoding, score: number) =>
+  1 + varintSize(encoded.length) + encoded.length + (score === 0 ? 0 : 9);
+
 /**
- * Appends encoded SearchHit entries (field 1 of SearchProductsResponse: product = 1, score = 2) to `response` as
- * unknown fields: repeated fields may come in any order and are concatenated, so the client decodes them as hits.
- * Each entry is one allocation (length, product tag and length, the product, the score), as it runs for every hit.
+ * Appends the encoded SearchHit entries (field 1 of SearchProductsResponse) to `response` as one unknown field, all in
+ * one buffer: toBinary writes an unknown field's tag and then its data verbatim, so the data holds the first hit's
+ * length and bytes and then each further hit with its own tag. Repeated fields may come in any order and are
+ * concatenated, so the client decodes them as hits. A packed product (a latin1 string, one byte per character) is
+ * written into the buffer as it is, with no copy of its own.
  */
 export function appendEncodedHits(
   response: SearchProductsResponse,
-  hits: ReadonlyArray<{ encoded: Uint8Array; score: number }>,
+  hits: ReadonlyArray<{ encoded: ProductEncoding; score: number }>,
 ): SearchProductsResponse {
-  const unknown = (response.$unknown ??= []);
+  if (hits.length === 0) return response;
+  let total = 0;
   for (const { encoded, score } of hits) {
-    // proto3 leaves a zero score out, as toBinary would.
-    const hitSize = 1 + varintSize(encoded.length) + encoded.length + (score === 0 ? 0 : 9);
-    const data = new Uint8Array(varintSize(hitSize) + hitSize);
-    let at = writeVarint(data, 0, hitSize);
+    const size = hitSize(encoded, score);
+    total += 1 + varintSize(size) + size;
+  }
+  // The first hit's tag is the unknown field's own.
+  const data = Buffer.allocUnsafe(total - 1);
+  let at = 0;
+  for (const { encoded, score } of hits) {
+    if (at > 0) data[at++] = hitTag;
+    at = writeVarint(data, at, hitSize(encoded, score));
     data[at++] = productTag;
     at = writeVarint(data, at, encoded.length);
-    data.set(encoded, at);
-    at += encoded.length;
+    if (typeof encoded === "string") at += data.write(encoded, at, "latin1");
+    else {
+      data.set(encoded, at);
+      at += encoded.length;
+    }
     if (score !== 0) {
       data[at++] = scoreTag;
-      new DataView(data.buffer, at, 8).setFloat64(0, score, true);
+      at = data.writeDoubleLE(score, at);
     }
-    unknown.push({ no: 1, wireType: WireType.LengthDelimited, data });
   }
+  (response.$unknown ??= []).push({ no: 1, wireType: WireType.LengthDelimited, data });
   return response;
 }

@@ -472,7 +472,7 @@ export class EmbeddedCatalogIndex implements CatalogIndexVersion {
       const score = relevance && plan ? text.scoreOf(slot) : 0;
       return {
         id: this.ids[slot] as string,
-        encoded: unpackEncoding(this.packed[slot] as PackedProduct),
+        encoded: this.packed[slot] as PackedProduct,
         score,
         sortValue: byTitle ? (this.titleKeys[slot] as string) : keys ? (keys[slot] as number) : score,
       };
