@@ -1,11 +1,13 @@
 // One catalog size of the scale benchmark, in a process of its own (run with --expose-gc): replays the generated
 // catalog's events into the read model as a rebuild does (collections, stock, then products), then runs the query mix
 // in process on the path binary responses take. Prints one JSON line.
-// With `measure` as the third argument it prints instead the harness's Measurement of the same work, one query at a
-// time: the search bench's in-process baseline, in a process that holds nothing but the read model, as the service's.
-// With `serve` it answers the same work over bare node:http instead (any POST: a SearchProductsRequest's binary
-// encoding in, the binary answer out; a GET: its CPU time and calls so far), prints its URL as a JSON line, and runs until its
-// stdin closes: the floor any Node HTTP server pays to put the engine on a socket.
+// With `serve` as the third argument it stays up instead, prints its URL as a JSON line, and runs until its stdin
+// closes, answering over bare node:http:
+//   - any POST: a SearchProductsRequest's binary encoding in, the binary answer out: the floor any Node HTTP server
+//     pays to put the engine on a socket;
+//   - GET /measure: the harness's Measurement of the same work in process, one query at a time: the search bench's
+//     in-process baseline, in a process that holds nothing but the read model, as the service's;
+//   - any other GET: its CPU time and the POSTs answered so far.
 import http from "node:http";
 import { create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import { StockChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
@@ -30,9 +32,7 @@ const queryCount = Number(process.argv[3] ?? 2_000);
 const mode = process.argv[4];
 const collect = globalThis.gc;
 if (!collect || !Number.isInteger(products) || products < 1) {
-  console.error(
-    "usage: node --expose-gc --import tsx bench/search-scale-worker.ts <products> [queries] [measure|serve]",
-  );
+  console.error("usage: node --expose-gc --import tsx bench/search-scale-worker.ts <products> [queries] [serve]");
   process.exit(2);
 }
 
@@ -100,6 +100,13 @@ const ask = async (i: number) =>
 if (mode === "serve") {
   let calls = 0;
   const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/measure") {
+      measure({ label: "embedded, in a process of its own", op: (_, i) => ask(i), concurrency: 1 }).then(
+        (result) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result)),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+      return;
+    }
     if (req.method !== "POST") {
       const cpu = process.cpuUsage();
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...cpu, calls }));
@@ -121,10 +128,6 @@ if (mode === "serve") {
   process.stdin.resume();
   process.stdin.on("end", () => process.exit(0));
   await new Promise<never>(() => {});
-} else if (mode === "measure") {
-  const result = await measure({ label: "embedded, in a process of its own", op: (_, i) => ask(i), concurrency: 1 });
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
 }
 for (let i = 0; i < Math.min(500, queryCount); i++) await ask(i);
 const latencies = new Float64Array(queryCount);

@@ -98,28 +98,28 @@ function fromOtherProcess(
   );
 }
 
-/**
- * The query mix in process, one at a time, in a process of its own (bench/search-scale-worker.ts in `measure` mode,
- * which builds the same seeded catalog and queries): the engine's rate with no other heap beside it.
- */
-async function inOwnProcess(): Promise<Measurement> {
-  return JSON.parse(await outputOf(process.execPath, scaleWorkerArgs("measure"), "in-process worker")) as Measurement;
-}
-
-/** Node's arguments for bench/search-scale-worker.ts on this run's catalog, in `mode`. */
-function scaleWorkerArgs(mode: "measure" | "serve"): string[] {
+/** Node's arguments for bench/search-scale-worker.ts serving this run's catalog. */
+function scaleWorkerArgs(): string[] {
   const worker = join(benchDir, "search-scale-worker.ts");
-  return ["--expose-gc", "--import", "tsx", worker, String(productCount), "2000", mode];
+  return ["--expose-gc", "--import", "tsx", worker, String(productCount), "2000", "serve"];
 }
 
 /**
- * The query mix at 8 clients against the engine behind bare node:http, in a process of its own
- * (bench/search-scale-worker.ts in `serve` mode: no Connect, validation, auth, metrics or request id), with its CPU per
- * call: the floor any Node HTTP server pays to put the engine on a socket, beside which the service's RPC layer shows.
+ * The engine in a process of its own (bench/search-scale-worker.ts in `serve` mode, which builds the same seeded
+ * catalog and queries and holds nothing but the read model), up for the alternating rounds:
+ *   - `alone`: the query mix in that process, one at a time: the engine's rate with no other heap beside it, the
+ *     baseline of the RPC paths;
+ *   - `behindBareHttp`: the query mix at 8 clients against the engine behind bare node:http (no Connect, validation,
+ *     auth, metrics or request id), with its CPU per call: the floor any Node HTTP server pays to put the engine on a
+ *     socket, beside which the service's RPC layer shows.
  */
-async function behindBareHttp(queriesFile: string): Promise<{ result: Measurement; micros: number }> {
-  const child = spawn(process.execPath, scaleWorkerArgs("serve"), { stdio: ["pipe", "pipe", "inherit"] });
+async function startEngineProcess(queriesFile: string) {
+  const child = spawn(process.execPath, scaleWorkerArgs(), { stdio: ["pipe", "pipe", "inherit"] });
   const exited = once(child, "exit");
+  const stop = async () => {
+    child.stdin.end();
+    await exited;
+  };
   try {
     let out = "";
     for await (const chunk of child.stdout) {
@@ -128,14 +128,20 @@ async function behindBareHttp(queriesFile: string): Promise<{ result: Measuremen
     }
     const { url } = JSON.parse(out) as { url: string };
     const cpu = async () => (await (await fetch(url)).json()) as { user: number; system: number; calls: number };
-    const before = await cpu();
-    const result = await fromOtherProcess(url, queriesFile, 8, "engine behind bare node:http, 8 at once");
-    const after = await cpu();
-    const micros = (after.user + after.system - before.user - before.system) / Math.max(1, after.calls - before.calls);
-    return { result, micros };
-  } finally {
-    child.stdin.end();
-    await exited;
+    return {
+      stop,
+      alone: async () => (await (await fetch(`${url}/measure`)).json()) as Measurement,
+      behindBareHttp: async (): Promise<{ result: Measurement; micros: number }> => {
+        const before = await cpu();
+        const result = await fromOtherProcess(url, queriesFile, 8, "engine behind bare node:http, 8 at once");
+        const after = await cpu();
+        const calls = Math.max(1, after.calls - before.calls);
+        return { result, micros: (after.user + after.system - before.user - before.system) / calls };
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
@@ -322,80 +328,116 @@ export default async function searchBench(): Promise<void> {
   const embeddedInProcess = await sequential("embedded, in process", (i) =>
     embedded.readModel.search(queries[i % queries.length] as SearchProductsRequest),
   );
-  // Paths compared with the engine in a process of its own, measured once the services have stopped.
-  const againstOwnProcess: Array<{ name: string; subject: Measurement }> = [];
   // Over RPC the service runs as deployed: its main.ts in a process of its own, building the same catalog from the
   // streams, so the bench's own heap (events, baselines) never taxes its garbage collector.
   // Each process profiles into a folder of its own (a process writes one profile per thread, tsx's loader included).
   const profileArgs = (name: string) =>
     profileDir ? ["--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+  // Every process started for the RPC paths, stopped when the rounds end or fail.
+  const running: Array<{ stop(): Promise<void> }> = [];
   const searchProcess = await startServiceProcess(
     "search",
     { ...env.serviceEnv, SHOP_SEARCH_BACKEND: "embedded", SHOP_SEARCH_CONSUMER: "bench-embedded-rpc" },
     { nodeArgs: profileArgs("search") },
   );
-  const embeddedRpc = await fromOtherProcess(searchProcess.url, queriesFile, 1, "embedded over Connect");
-  againstOwnProcess.push({ name: "embedded RPC", subject: embeddedRpc });
-  extra.embeddedRpcServerSideMeanMs = await serverSideMeanMs(searchProcess.url);
-  const sdkRpc = await fromOtherProcess(searchProcess.url, queriesFile, 1, "SDK client, decoding every answer", "sdk");
-  comparisons.push({ name: "embedded RPC, SDK client", subject: sdkRpc, baseline: embeddedRpc });
-  const embeddedRpc8 = await fromOtherProcess(searchProcess.url, queriesFile, 8, "embedded over Connect, 8 at once");
-  againstOwnProcess.push({ name: "embedded RPC x8", subject: embeddedRpc8 });
-
-  // The customer's path: the gateway as deployed (its main.ts in its own process, rate limits counted in Redis) in
-  // front of the same service, so the hop costs what it would: a process of its own, sharing the machine's cores.
-  const gateway = await startServiceProcess(
-    "gateway",
-    // One load client stands for many customers: its address must not run out of the anonymous budget.
-    { ...env.serviceEnv, SHOP_UPSTREAM_SEARCH: searchProcess.url, SHOP_RATE_LIMIT_ANONYMOUS: "100000000" },
-    { nodeArgs: profileArgs("gateway") },
-  );
-  const gatewayRpc = await fromOtherProcess(gateway.url, queriesFile, 1, "through the gateway");
-  againstOwnProcess.push({ name: "gateway x1 vs in process", subject: gatewayRpc });
-  comparisons.push({ name: "gateway x1 vs direct", subject: gatewayRpc, baseline: embeddedRpc });
-  // Direct and through the gateway in alternating rounds (SHOP_BENCH_SEARCH_ROUNDS, default 3), so both see the same
-  // machine, and each path's median round is the row: one stall of this VM (see the README) moves a round, not the
-  // row. CPU per call of each process: the load client's (from its measurement), the gateway's and the service's (from
-  // their /metrics), all from the median round.
-  const rounds = Math.max(1, Math.floor(Number(process.env.SHOP_BENCH_SEARCH_ROUNDS ?? 3)));
-  // Collects what the rows above left before the rounds rather than during one: a first gateway round once ran while
-  // this process used 57% of a core. (V8's memory reducer stays on: the three runs with it off had the gateway's
-  // 1-client p99 at 11.5–13.0 ms, though one run with it on did too, 13.1 ms, so that tail is not explained by it.)
-  heapBytes();
+  running.push(searchProcess);
+  const aloneRounds: Measurement[] = [];
+  const bareRounds: Array<{ result: Measurement; micros: number }> = [];
+  const direct1Rounds: Measurement[] = [];
+  const gateway1Rounds: Measurement[] = [];
   const directRounds: Array<Awaited<ReturnType<typeof cpuPerCall<Measurement>>>> = [];
   const gatewayRounds: Array<
     Awaited<ReturnType<typeof cpuPerCall<Awaited<ReturnType<typeof cpuPerCall<Measurement>>>>>>
   > = [];
   const benchCoreShares: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    directRounds.push(
-      await cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
-        fromOtherProcess(searchProcess.url, queriesFile, 8, "direct, 8 at once"),
-      ),
+  let sdkRpc: Measurement;
+  try {
+    // The customer's path: the gateway as deployed (its main.ts in its own process, rate limits counted in Redis) in
+    // front of the same service, so the hop costs what it would: a process of its own, sharing the machine's cores.
+    const gateway = await startServiceProcess(
+      "gateway",
+      // One load client stands for many customers: its address must not run out of the anonymous budget.
+      { ...env.serviceEnv, SHOP_UPSTREAM_SEARCH: searchProcess.url, SHOP_RATE_LIMIT_ANONYMOUS: "100000000" },
+      { nodeArgs: profileArgs("gateway") },
     );
-    const benchCpuBefore = process.cpuUsage();
-    const benchWallBefore = performance.now();
-    gatewayRounds.push(
-      await cpuPerCall(gateway.url, gatewayCalls, gatewaySeconds, () =>
-        cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
-          fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once"),
+    running.push(gateway);
+    // The baseline of the RPC paths: the same work (search, then the binary answer) in a process holding nothing but
+    // the read model, as the service process does. This process's heap (events, baselines) taxes its garbage collector,
+    // which makes the in-process row above slower than the engine is. It stays up beside the services: a run where it
+    // was built and exited before them left the gateway's calls stalling (p99 70–125 ms), as if the memory it had freed
+    // was slow to come back on this VM.
+    const engine = await startEngineProcess(queriesFile);
+    running.push(engine);
+
+    // Every path in alternating rounds (SHOP_BENCH_SEARCH_ROUNDS, default 3): the engine alone, then behind bare
+    // node:http, then direct and through the gateway at 1 client and at 8, so each ratio's two sides see the same
+    // machine: the engine alone once ranged 1,692–3,365 calls/s over eight runs, measured once after the services. Each
+    // row is its path's median round: by rate, and at 1 client by p99, the figure that row is for. One stall of this VM
+    // (see the README) moves a round, not the row; every round is in the results. CPU per call of each process: the
+    // load client's (from its measurement), the gateway's and the service's (from their /metrics), from the median
+    // round.
+    const rounds = Math.max(1, Math.floor(Number(process.env.SHOP_BENCH_SEARCH_ROUNDS ?? 3)));
+    // Collects what the rows above left before the rounds rather than during one: a first gateway round once ran while
+    // this process used 57% of a core. (V8's memory reducer stays on: the three runs with it off had the gateway's
+    // 1-client p99 at 11.5–13.0 ms, though one run with it on did too, 13.1 ms, so that tail is not explained by it.)
+    heapBytes();
+    for (let round = 0; round < rounds; round++) {
+      aloneRounds.push(await engine.alone());
+      bareRounds.push(await engine.behindBareHttp());
+      direct1Rounds.push(await fromOtherProcess(searchProcess.url, queriesFile, 1, "embedded over Connect"));
+      gateway1Rounds.push(await fromOtherProcess(gateway.url, queriesFile, 1, "through the gateway"));
+      directRounds.push(
+        await cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
+          fromOtherProcess(searchProcess.url, queriesFile, 8, "direct, 8 at once"),
         ),
-      ),
-    );
-    // Share of a core this process used meanwhile (it only waits): its garbage collector's work shows up here.
-    const benchCpu = process.cpuUsage(benchCpuBefore);
-    benchCoreShares.push((benchCpu.user + benchCpu.system) / 1000 / (performance.now() - benchWallBefore));
+      );
+      const benchCpuBefore = process.cpuUsage();
+      const benchWallBefore = performance.now();
+      gatewayRounds.push(
+        await cpuPerCall(gateway.url, gatewayCalls, gatewaySeconds, () =>
+          cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
+            fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once"),
+          ),
+        ),
+      );
+      // Share of a core this process used meanwhile (it only waits): its garbage collector's work shows up here.
+      const benchCpu = process.cpuUsage(benchCpuBefore);
+      benchCoreShares.push((benchCpu.user + benchCpu.system) / 1000 / (performance.now() - benchWallBefore));
+    }
+    extra.embeddedRpcServerSideMeanMs = await serverSideMeanMs(searchProcess.url);
+    // The storefront's client, decoding every answer, against the warm service.
+    sdkRpc = await fromOtherProcess(searchProcess.url, queriesFile, 1, "SDK client, decoding every answer", "sdk");
+  } finally {
+    for (const child of running.reverse()) await child.stop();
   }
-  const median = <T>(runs: T[], rate: (run: T) => number): T =>
-    [...runs].sort((a, b) => rate(a) - rate(b))[Math.floor(runs.length / 2)] as T;
+  const median = <T>(runs: T[], by: (run: T) => number): T =>
+    [...runs].sort((a, b) => by(a) - by(b))[Math.floor(runs.length / 2)] as T;
+  const ownProcess = median(aloneRounds, (run) => run.opsPerSecond);
+  const bareHttp = median(bareRounds, (run) => run.result.opsPerSecond);
+  const embeddedRpc = median(direct1Rounds, (run) => run.p99Ms);
+  const gatewayRpc = median(gateway1Rounds, (run) => run.p99Ms);
   const direct8 = median(directRounds, (run) => run.result.opsPerSecond);
   const throughGateway8 = median(gatewayRounds, (run) => run.result.result.opsPerSecond);
   const gatewayRpc8 = throughGateway8.result.result;
-  extra.direct8RoundsPerSecond = directRounds.map((run) => Math.round(run.result.opsPerSecond));
-  extra.gateway8RoundsPerSecond = gatewayRounds.map((run) => Math.round(run.result.result.opsPerSecond));
+  const perSecond = (runs: Measurement[]) => runs.map((run) => Math.round(run.opsPerSecond));
+  extra.aloneRoundsPerSecond = perSecond(aloneRounds);
+  extra.bareHttp8RoundsPerSecond = perSecond(bareRounds.map((run) => run.result));
+  extra.direct1RoundsP99Ms = direct1Rounds.map((run) => run.p99Ms);
+  extra.gateway1RoundsP99Ms = gateway1Rounds.map((run) => run.p99Ms);
+  extra.direct8RoundsPerSecond = perSecond(directRounds.map((run) => run.result));
+  extra.gateway8RoundsPerSecond = perSecond(gatewayRounds.map((run) => run.result.result));
+  // The gateway at 8 clients over the engine alone within each round, beside the ratio of the two medians below.
+  extra.gateway8OverAloneByRound = gatewayRounds.map((run, round) =>
+    Number((run.result.result.opsPerSecond / (aloneRounds[round] as Measurement).opsPerSecond).toFixed(3)),
+  );
   extra.benchProcessCoreShareAt8 = benchCoreShares.map((share) => Number(share.toFixed(2)));
-  againstOwnProcess.push({ name: "gateway x8 vs in process", subject: gatewayRpc8 });
+  comparisons.push({ name: "embedded RPC, SDK client", subject: sdkRpc, baseline: embeddedRpc });
+  comparisons.push({ name: "gateway x1 vs direct", subject: gatewayRpc, baseline: embeddedRpc });
   comparisons.push({ name: "gateway x8 vs direct", subject: gatewayRpc8, baseline: direct8.result });
+  comparisons.push({ name: "bare node:http x8 vs in process", subject: bareHttp.result, baseline: ownProcess });
+  comparisons.push({ name: "direct x8 vs bare node:http", subject: direct8.result, baseline: bareHttp.result });
+  comparisons.push({ name: "gateway x8 vs bare node:http", subject: gatewayRpc8, baseline: bareHttp.result });
+  extra.bareHttpCpuMicrosPerCall = bareHttp.micros;
   extra.searchServiceCpuMicrosPerCall = direct8.micros;
   extra.loadGenerator = wrkBodies === undefined ? "node" : "wrk";
   extra.loadClientCpuMicrosPerCall = 1e6 / gatewayRpc8.opsPerCpuSecond;
@@ -420,20 +462,7 @@ export default async function searchBench(): Promise<void> {
   extra.gatewayPathCeilingPerSecond =
     (availableParallelism() * 1e6) /
     ((extra.loadClientCpuMicrosPerCall as number) + throughGateway8.micros + throughGateway8.result.micros);
-  await gateway.stop();
-  await searchProcess.stop();
 
-  // The baseline of the RPC paths: the same work (search, then the binary answer) in a process holding nothing but
-  // the read model, as the service process does. This process's heap (events, baselines) taxes its garbage collector,
-  // which makes the in-process row above slower than the engine is. It runs after the services, never before them:
-  // a run where it came first left the gateway's calls stalling (p99 70–125 ms), as if the memory it had freed was
-  // slow to come back on this VM.
-  const ownProcess = await inOwnProcess();
-  const bareHttp = await behindBareHttp(queriesFile);
-  comparisons.push({ name: "bare node:http x8 vs in process", subject: bareHttp.result, baseline: ownProcess });
-  comparisons.push({ name: "direct x8 vs bare node:http", subject: direct8.result, baseline: bareHttp.result });
-  comparisons.push({ name: "gateway x8 vs bare node:http", subject: gatewayRpc8, baseline: bareHttp.result });
-  extra.bareHttpCpuMicrosPerCall = bareHttp.micros;
   // The scan and MiniSearch baselines come only now: building and dropping MiniSearch's index left this process's
   // collector busy (86% of a core in one run) while the gateway path was measured, and that row fell to half.
   const baselines = await baselineComparisons(history, prepared, embeddedInProcess);
@@ -441,7 +470,13 @@ export default async function searchBench(): Promise<void> {
   extra.minisearchBuildSeconds = baselines.minisearchBuildSeconds;
   heapBytes(); // collects the dropped baselines before OpenSearch is measured from this process
   comparisons.push({ name: "in process: this one vs its own", subject: embeddedInProcess, baseline: ownProcess });
-  for (const row of againstOwnProcess) comparisons.push({ ...row, baseline: ownProcess });
+  const againstOwnProcess: Array<[string, Measurement]> = [
+    ["embedded RPC", embeddedRpc],
+    ["embedded RPC x8", direct8.result],
+    ["gateway x1 vs in process", gatewayRpc],
+    ["gateway x8 vs in process", gatewayRpc8],
+  ];
+  for (const [name, subject] of againstOwnProcess) comparisons.push({ name, subject, baseline: ownProcess });
   extra.inProcessCpuMicrosPerCall = 1e6 / ownProcess.opsPerCpuSecond;
   extra.benchProcessCpuMicrosPerCall = 1e6 / embeddedInProcess.opsPerCpuSecond;
 
