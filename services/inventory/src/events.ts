@@ -11,6 +11,7 @@ import { StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.
 import {
   type EncodedEvent,
   type EventConsumer,
+  type EventConsumerOptions,
   encodeEvent,
   type Logger,
   newEventMeta,
@@ -73,6 +74,8 @@ export function startSellerStockConsumer(options: {
   namespace: string;
   logger: Logger;
   store: StockStore;
+  /** The service's metrics registry (`platform.metrics`), for the consumer's counts and lag. */
+  metrics?: EventConsumerOptions["metrics"];
   /** Waits for a running rebuild; levels arriving while Redis is being restored are applied after it. */
   awaitRestore: (timeoutMs: number) => Promise<void>;
 }): Promise<EventConsumer> {
@@ -80,6 +83,7 @@ export function startSellerStockConsumer(options: {
   return startEventConsumer({
     js: options.js,
     jsm: options.jsm,
+    metrics: options.metrics,
     namespace: options.namespace,
     logger,
     name: "inventory-seller-stock",

@@ -89,7 +89,13 @@ export async function createInventory(
   // The only publisher of inventory events, also for changes whose callers wait (they wait for it to pass their entry):
   // pipelined across subjects, in order within each SKU or reservation subject, so the ledger keeps every SKU's order.
   // It wakes on every new outbox entry (XREAD BLOCK), so concurrent changes share its batches.
-  const relay = startOutboxRelay({ source, publisher: platform.events, logger, maxInFlight: 64 });
+  const relay = startOutboxRelay({
+    source,
+    publisher: platform.events,
+    logger,
+    maxInFlight: 64,
+    metrics: platform.metrics,
+  });
   const sweeper = startExpirySweeper({ store, intervalMs: config.SHOP_INVENTORY_SWEEP_INTERVAL_MS, logger });
   // Before the consumer starts: levels it applies must land on restored state, not on an emptied Redis.
   await rebuild.ensureState().catch((err) => logger.error({ err }, "cannot check the inventory state in Redis"));
@@ -99,6 +105,7 @@ export async function createInventory(
     namespace,
     logger,
     store,
+    metrics: platform.metrics,
     awaitRestore: (timeoutMs) => rebuild.idle(timeoutMs),
   });
 

@@ -33,7 +33,12 @@ describe("the Redis outbox", () => {
     });
     const first = createRedisOutboxSource({ redis, keys, logger, toEvent });
     const second = createRedisOutboxSource({ redis, keys, logger, toEvent });
+    expect(await first.backlog()).toEqual({ events: 0, oldestAgeSeconds: 0 });
     for (const n of ["1", "2", "3"]) await redis.xadd(keys.outbox, "*", "n", n);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const waiting = await first.backlog();
+    expect(waiting.events).toBe(3);
+    expect(waiting.oldestAgeSeconds).toBeGreaterThanOrEqual(0.02);
 
     const batch = await first.claim(2);
     expect(batch?.events.map((e) => e.aggregateId)).toEqual(["1", "2"]);
@@ -42,6 +47,9 @@ describe("the Redis outbox", () => {
     const retried = await first.claim(10);
     expect(retried?.events.map((e) => e.aggregateId)).toEqual(["1", "2", "3"]);
     await retried?.markPublished();
+    // Published but not yet deleted (the next claim does that): no longer backlog.
+    expect(await redis.xlen(keys.outbox)).toBe(3);
+    expect(await first.backlog()).toEqual({ events: 0, oldestAgeSeconds: 0 });
     // Published entries go with the relay's next claim, in the same script, which then finds nothing new.
     expect(await first.claim(10)).toBeUndefined();
     expect(await redis.xlen(keys.outbox)).toBe(0);

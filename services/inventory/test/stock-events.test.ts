@@ -7,7 +7,7 @@ import {
 import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb.js";
 import { StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { newEventMeta } from "@shop/platform";
-import { createTestEnv, type TestEnv } from "@shop/platform/testing";
+import { createTestEnv, scrapedValue, type TestEnv } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type InventoryHarness, startInventoryHarness } from "./support/inventory-harness.js";
 import { readEvents } from "./support/ledger-events.js";
@@ -84,6 +84,14 @@ describe("published events", () => {
     expect(changes.map((e) => e.meta?.aggregateId)).toEqual(["PUB-1", "PUB-1", "PUB-1", "PUB-1"]);
     expect(changes.every((e) => e.sellerVersion === 1n)).toBe(true);
     expect(new Set(changes.map((e) => e.meta?.eventId)).size).toBe(4);
+
+    // The pipeline shows on the service's /metrics: the relay's count and empty backlog, the consumer caught up.
+    const metric = (name: string, labels: Record<string, string> = {}) => scrapedValue(inv.url, name, labels);
+    expect(await metric("outbox_events_published_total")).toBeGreaterThanOrEqual(5);
+    expect(await metric("outbox_backlog_events")).toBe(0);
+    const consumer = `${env.namespace}_inventory-seller-stock`;
+    expect(await metric("event_consumer_events_total", { consumer, outcome: "handled" })).toBeGreaterThanOrEqual(1);
+    expect(await metric("event_consumer_pending_events", { consumer })).toBe(0);
   });
 
   it("publishes a ReservationChanged for every state change of a reservation", async () => {

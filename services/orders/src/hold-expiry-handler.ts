@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { ReservationChangedSchema } from "@shop/contracts/shop/inventory/v1/events_pb.js";
 import { ReservationState } from "@shop/contracts/shop/inventory/v1/inventory_pb.js";
-import { type EventConsumer, type Logger, on, startEventConsumer } from "@shop/platform";
+import { type EventConsumer, type EventConsumerOptions, type Logger, on, startEventConsumer } from "@shop/platform";
 import { reservationIdOf } from "./domain/order-ids.js";
 
 /** The durable consumer's name on the INVENTORY stream (namespaced by the platform); replicas share it. */
@@ -20,11 +20,14 @@ export function startHoldExpiryConsumer(options: {
   jsm: JetStreamManager;
   namespace: string;
   logger: Logger;
+  /** The service's metrics registry (`platform.metrics`), for the consumer's counts and lag. */
+  metrics?: EventConsumerOptions["metrics"];
   settleExpiredHold(orderId: string): Promise<unknown>;
 }): Promise<EventConsumer> {
   return startEventConsumer({
     js: options.js,
     jsm: options.jsm,
+    metrics: options.metrics,
     namespace: options.namespace,
     logger: options.logger,
     name: holdExpiryConsumerName,

@@ -8,7 +8,7 @@ import {
   PaymentFailedSchema,
 } from "@shop/contracts/shop/orders/v1/events_pb.js";
 import type { Order } from "@shop/contracts/shop/orders/v1/order_pb.js";
-import { type EventConsumer, type Logger, on, startEventConsumer } from "@shop/platform";
+import { type EventConsumer, type EventConsumerOptions, type Logger, on, startEventConsumer } from "@shop/platform";
 import { composeOrderEmail, type OrderEmailFacts } from "./domain/order-email.js";
 import type { MailOutbox } from "./store/mail-outbox.js";
 
@@ -25,6 +25,8 @@ export interface OrderNotificationsOptions {
   from: string;
   /** The order as of now (lines, totals, email); undefined when it does not exist (yet). */
   loadOrder(orderId: string): Promise<Order | undefined>;
+  /** The service's metrics registry (`platform.metrics`), for the consumer's counts and lag. */
+  metrics?: EventConsumerOptions["metrics"];
   /** Durable consumer name. Default `orders-notifications`; tests replay the stream under another name. */
   consumerName?: string;
   /** Where a new durable consumer starts. Default "new": the stream's end. */
@@ -68,6 +70,7 @@ export async function startOrderNotifications(options: OrderNotificationsOptions
   return startEventConsumer({
     js: options.js,
     jsm: options.jsm,
+    metrics: options.metrics,
     namespace: options.namespace,
     logger,
     name: options.consumerName ?? notificationsConsumerName,

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Order, OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { type RecoveredOrder, RecoveredOrderSchema } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
 import type { Logger } from "@shop/platform";
+import { Counter, Gauge, type Registry } from "prom-client";
 import { decideRecovery, isStuck, type RecoveryDecision, recordedStep } from "./domain/recovery-rules.js";
 import type { OrderReadModel } from "./order-read-model.js";
 import { type FoundPayment, resumeCheckout, type SagaPorts } from "./order-saga.js";
@@ -48,9 +49,18 @@ export function createOrderRecovery(options: {
   intervalMs: number;
   /** Injected so tests can move time; default Date.now. */
   now?: () => number;
+  /** The service's registry (`platform.metrics`) for what recovery settles and what waits for it. Default: none. */
+  metrics?: Registry;
 }): OrderRecovery {
   const { ports, readModel, lookup, claims, logger } = options;
   const now = options.now ?? Date.now;
+  const metrics = options.metrics && recoveryMetrics(options.metrics, () => stuckOrders(options.recoverAfterMs).length);
+
+  /** Orders left between two checkout steps for at least `olderThanMs`, by the read model. */
+  const stuckOrders = (olderThanMs: number) =>
+    [OrderState.PENDING, OrderState.AWAITING_PAYMENT]
+      .flatMap((state) => readModel.list({ state }, 100_000, "").orders)
+      .filter((order) => isStuck(order, now(), olderThanMs));
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
 
@@ -103,6 +113,7 @@ export function createOrderRecovery(options: {
         ? undefined
         : { ...intent, refund: () => lookup.refund(before.id, (intent as IntentTruth).intentId) };
     const after = await resumeCheckout(ports, stored, decision, found);
+    metrics?.settled.inc({ state: OrderState[after.state] ?? String(after.state) });
     logger.info({ orderId: before.id, state: OrderState[after.state], action: decision.action }, "order recovered");
     return report(before, after.state, decision.action);
   }
@@ -132,10 +143,7 @@ export function createOrderRecovery(options: {
       limit: requested.limit && requested.limit > 0 ? requested.limit : 100,
     };
     await readModel.caughtUp;
-    const candidates = [OrderState.PENDING, OrderState.AWAITING_PAYMENT]
-      .flatMap((state) => readModel.list({ state }, 100_000, "").orders)
-      .filter((order) => isStuck(order, now(), scope.olderThanMs))
-      .slice(0, scope.limit);
+    const candidates = stuckOrders(scope.olderThanMs).slice(0, scope.limit);
     const recovered: RecoveredOrder[] = [];
     for (let i = 0; i < candidates.length; i += concurrency) {
       const results = await Promise.allSettled(
@@ -147,9 +155,11 @@ export function createOrderRecovery(options: {
         } else {
           const orderId = candidates[i + j]?.id;
           logger.warn({ orderId, err: (result.reason as Error)?.message }, "order recovery failed; next pass retries");
+          metrics?.failures.inc();
         }
       }
     }
+    if (!scope.dryRun) metrics?.lastPass.setToCurrentTime();
     return recovered;
   }
 
@@ -192,5 +202,36 @@ export function createOrderRecovery(options: {
       if (current !== undefined) clearTimeout(current);
       await running.catch(() => undefined);
     },
+  };
+}
+
+/** Recovery's metrics: orders it settled by the state it left them in, failures, the last pass, and what waits now. */
+function recoveryMetrics(registry: Registry, stuckNow: () => number) {
+  const registers = [registry];
+  new Gauge({
+    name: "order_recovery_stuck_orders",
+    help: "Orders left between two checkout steps for longer than the recovery threshold, waiting for a pass",
+    registers,
+    collect() {
+      this.set(stuckNow());
+    },
+  });
+  return {
+    settled: new Counter({
+      name: "order_recovery_settled_total",
+      help: "Orders recovery drove to a final state (a pass or an expired hold), by that state",
+      labelNames: ["state"] as const,
+      registers,
+    }),
+    failures: new Counter({
+      name: "order_recovery_failures_total",
+      help: "Orders a recovery pass failed to settle; the next pass tries again",
+      registers,
+    }),
+    lastPass: new Gauge({
+      name: "order_recovery_last_pass_timestamp_seconds",
+      help: "When the last recovery pass (not a dry run) finished, in Unix seconds",
+      registers,
+    }),
   };
 }

@@ -83,6 +83,7 @@ export async function createOrders(
     jsm,
     namespace,
     logger,
+    metrics: platform.metrics,
     outbox: mailOutbox,
     from: config.SHOP_MAIL_FROM,
     loadOrder: async (orderId) => (await readModel.get(orderId))?.order,
@@ -104,6 +105,7 @@ export async function createOrders(
     logger,
     recoverAfterMs: config.SHOP_ORDERS_RECOVERY_AFTER_S * 1000,
     intervalMs: config.SHOP_ORDERS_RECOVERY_INTERVAL_S * 1000,
+    metrics: platform.metrics,
   });
   void ready.then(() => recovery.start());
   // A hold the inventory expired settles its order now, not at the next pass (3-D Secure abandoned).
@@ -112,6 +114,7 @@ export async function createOrders(
     jsm,
     namespace,
     logger,
+    metrics: platform.metrics,
     settleExpiredHold: (orderId) => recovery.settleExpiredHold(orderId),
   });
   let isReady = false;

@@ -5,7 +5,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
 import { CreateOrderRequestSchema } from "@shop/contracts/shop/orders/v1/order_service_pb.js";
-import { codeOf, waitFor } from "@shop/platform/testing";
+import { codeOf, scrapedValue, waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRecoveryClaims } from "../src/store/recovery-claims.js";
 import { type CheckoutHarness, startCheckoutHarness } from "./support/checkout-harness.js";
@@ -37,6 +37,8 @@ const threeDSecureOrder = () =>
     paymentMethod: "pm_card_threeDSecure2Required",
   });
 
+const metric = (name: string, labels: Record<string, string> = {}) => scrapedValue(h.ordersUrl, name, labels);
+
 interface ListedIntent {
   id: string;
   status: string;
@@ -52,6 +54,8 @@ describe("3-D Secure abandoned", () => {
     expect(placed.state).toBe(OrderState.AWAITING_PAYMENT);
     expect(await h.stock("SOCK-1")).toMatchObject({ onHand: 5n, reserved: 2n });
     const started = Date.now();
+    // Unchanged for over a second, it counts as stuck until its hold runs out at 2 s.
+    await waitFor(async () => ((await metric("order_recovery_stuck_orders")) ?? 0) >= 1, 15_000, "a stuck order");
     await waitFor(
       async () => (await orders.getOrder({ id: placed.id })).state === OrderState.CANCELLED,
       15_000,
@@ -66,6 +70,14 @@ describe("3-D Secure abandoned", () => {
     const after = await h.payments();
     expect(after.charges.succeeded).toBe(before.charges.succeeded);
     expect(after.payment_intents.created - before.payment_intents.created).toBe(1);
+    expect(await metric("order_recovery_settled_total", { state: "CANCELLED" })).toBeGreaterThanOrEqual(1);
+    expect(await metric("order_recovery_stuck_orders")).toBe(0);
+    // Passes run every second.
+    await waitFor(
+      async () => ((await metric("order_recovery_last_pass_timestamp_seconds")) ?? 0) * 1000 > started,
+      15_000,
+      "a pass after the order",
+    );
   });
 });
 

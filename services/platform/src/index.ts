@@ -48,6 +48,7 @@ export { metaOf, newEventMeta } from "./events/event-meta.js";
 export type { EventPublisher, PublishOptions } from "./events/event-publisher.js";
 export { createEventPublisher } from "./events/event-publisher.js";
 export { eventSubject, eventSubjectFilter, namespacedStream, namespacedSubject } from "./events/event-subjects.js";
+export type { ConsumerLag, OutboxBacklog } from "./events/pipeline-metrics.js";
 export type { StreamTail, StreamTailOptions } from "./events/stream-tail.js";
 export { tailStream } from "./events/stream-tail.js";
 export type { StreamSpec } from "./events/streams.js";

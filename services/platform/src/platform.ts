@@ -1,6 +1,7 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Registry } from "prom-client";
 import { followApiKeys } from "./auth/api-key-follower.js";
 import { ApiKeyRegistry } from "./auth/api-keys.js";
 import type { AuthOptions } from "./auth/authorize.js";
@@ -10,7 +11,7 @@ import { ConfigError, type platformConfigSpec } from "./config.js";
 import { createEventPublisher, type EventPublisher } from "./events/event-publisher.js";
 import { contractStreams, ensureStreams, type StreamSpec } from "./events/streams.js";
 import { createLogger, type Logger } from "./logger.js";
-import { type RunningService, type ServiceDefinition, serve } from "./server/serve.js";
+import { createMetricsRegistry, type RunningService, type ServiceDefinition, serve } from "./server/serve.js";
 
 export type PlatformConfig = { [K in keyof typeof platformConfigSpec]: ReturnType<(typeof platformConfigSpec)[K]> };
 
@@ -32,6 +33,11 @@ export interface Platform {
    * ConfigError when the key is not set. Call it at start so a missing key stops the process early.
    */
   serviceTransport(baseUrl: string | readonly string[], interceptors?: Interceptor[]): Transport;
+  /**
+   * The process's metrics, served at /metrics once the service is served: give it to the relays and consumers the
+   * service starts (their `metrics` option), so the event pipeline's backlog and lag show beside the RPC figures.
+   */
+  metrics: Registry;
   /** Serves the service; its shutdown also closes the platform, after the service's own hooks. */
   serve(definition: ServiceDefinition): Promise<RunningService>;
   /** Stops following API keys and drains the NATS connection. */
@@ -82,6 +88,7 @@ export async function createPlatform(
   }
   const keyFollower = await followApiKeys({ js, jsm, registry: apiKeys, namespace: config.SHOP_NAMESPACE, logger });
   const events = createEventPublisher(js, config.SHOP_NAMESPACE);
+  const metrics = createMetricsRegistry(service);
   const close = async () => {
     await keyFollower.stop();
     await nats.drain();
@@ -97,6 +104,7 @@ export async function createPlatform(
     apiKeys,
     auth,
     tokens,
+    metrics,
     serviceTransport(baseUrl, interceptors) {
       if (config.SHOP_SERVICE_KEY === "") {
         throw new ConfigError([
@@ -120,6 +128,7 @@ export async function createPlatform(
           shutdownTimeoutMs: config.SHOP_SHUTDOWN_TIMEOUT_MS,
           maxRequestBytes: config.SHOP_MAX_REQUEST_BYTES,
           maxTimeoutMs: config.SHOP_MAX_TIMEOUT_MS,
+          metrics,
         },
       ),
   };

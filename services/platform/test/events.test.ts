@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { ProductCreatedSchema, StockLevelSetSchema } from "@shop/contracts/shop/products/v1/events_pb.js";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createLogger,
@@ -11,7 +12,14 @@ import {
   on,
   startEventConsumer,
 } from "../src/index.js";
-import { createTestEnv, openTestJetStream, type TestEnv, type TestJetStream, waitFor } from "../src/testing/index.js";
+import {
+  createTestEnv,
+  metricValue,
+  openTestJetStream,
+  type TestEnv,
+  type TestJetStream,
+  waitFor,
+} from "../src/testing/index.js";
 
 let env: TestEnv;
 let stream: TestJetStream;
@@ -95,13 +103,45 @@ describe("consuming", () => {
     await consumer.stop();
   });
 
-  it("moves a poison message to the dead-letter stream after the configured deliveries", async () => {
-    let attempts = 0;
-    const good: string[] = [];
+  it("reports at each scrape how many events wait for a consumer and how many it holds unacknowledged", async () => {
+    const metrics = new Registry();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const lag = (name: string) => metricValue(metrics, name, { consumer: `${env.namespace}_lag-test` });
+    for (const sku of ["LAG-1", "LAG-2", "LAG-3"]) {
+      await stream.events.publish(StockLevelSetSchema, stockLevelSet(sku, 1, 1));
+    }
     const consumer = await startEventConsumer({
       js: stream.js,
       jsm: stream.jsm,
       logger,
+      metrics,
+      namespace: env.namespace,
+      name: "lag-test",
+      // Only the LAG events are held until released, so exactly those three stay unacknowledged.
+      handlers: [on(StockLevelSetSchema, (event) => (event.sku.startsWith("LAG-") ? held : undefined))],
+    });
+    await waitFor(async () => (await lag("event_consumer_unacked_events")) === 3);
+    expect(await lag("event_consumer_pending_events")).toBe(0);
+    release();
+    await consumer.caughtUp();
+    expect(await lag("event_consumer_unacked_events")).toBe(0);
+    await consumer.stop();
+    // A stopped consumer is no longer asked about.
+    expect(await lag("event_consumer_unacked_events")).toBeUndefined();
+  });
+
+  it("moves a poison message to the dead-letter stream after the configured deliveries", async () => {
+    let attempts = 0;
+    const good: string[] = [];
+    const metrics = new Registry();
+    const consumer = await startEventConsumer({
+      js: stream.js,
+      jsm: stream.jsm,
+      logger,
+      metrics,
       namespace: env.namespace,
       name: "poison-test",
       maxDeliver: 3,
@@ -128,6 +168,11 @@ describe("consuming", () => {
     });
     expect(dead?.header.get("Shop-Error")).toBe("cannot apply this one");
     expect(dead?.header.get("Shop-Original-Subject")).toBe(`${env.namespace}.shop.products.stock.POISON-1`);
+    const settled = (outcome: string) =>
+      metricValue(metrics, "event_consumer_events_total", { consumer: `${env.namespace}_poison-test`, outcome });
+    expect(await settled("handled")).toBe(good.length);
+    expect(await settled("retried")).toBe(2);
+    expect(await settled("dead_lettered")).toBe(1);
     await consumer.stop();
   });
 });

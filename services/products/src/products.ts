@@ -78,6 +78,7 @@ export async function createProducts(
       pollMs: config.SHOP_OUTBOX_POLL_MS,
       maxInFlight: config.SHOP_OUTBOX_MAX_IN_FLIGHT,
       retryMs: overrides.relayRetryMs,
+      metrics: platform.metrics,
     });
 
   const definition = createProductsService({

@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ProductSchema } from "@shop/contracts/shop/products/v1/product_pb.js";
 import { createEventPublisher, type EventPublisher } from "@shop/platform";
-import { startOwnNats, waitFor } from "@shop/platform/testing";
+import { metricValue, startOwnNats, waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOutboxSource } from "../src/internal.js";
 import {
@@ -163,13 +163,25 @@ describe("NATS outage", () => {
       await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 20_000);
       const alreadyInStream = (await h.readStream("PRODUCTS", nc)).length;
 
+      const metric = (name: string, labels?: Record<string, string>) => metricValue(relay.metrics, name, labels);
+      const publishedBefore = (await metric("outbox_events_published_total")) ?? 0;
+      expect(await metric("outbox_backlog_events")).toBe(0);
+      expect(await metric("outbox_oldest_event_age_seconds")).toBe(0);
+
       await natsServer.kill();
       const ids = await writeProducts(1_000, 0);
       expect(new Set(ids).size).toBe(1_000);
-      expect((await h.outboxCounts()).unpublished).toBeGreaterThan(0);
+      expect((await h.outboxCounts()).unpublished).toBe(1_000);
+      // What an operator sees meanwhile: the backlog, how long its oldest event has waited, and failing publishes.
+      expect(await metric("outbox_backlog_events")).toBe(1_000);
+      expect(await metric("outbox_oldest_event_age_seconds")).toBeGreaterThan(0);
+      await waitFor(async () => ((await metric("outbox_relay_failures_total", { step: "publish" })) ?? 0) > 0, 30_000);
 
       await natsServer.start();
       await waitFor(async () => (await h.outboxCounts()).unpublished === 0, 60_000);
+      expect(await metric("outbox_backlog_events")).toBe(0);
+      expect(await metric("outbox_oldest_event_age_seconds")).toBe(0);
+      expect(((await metric("outbox_events_published_total")) ?? 0) - publishedBefore).toBeGreaterThanOrEqual(1_000);
       await relay.stop();
       const events = await h.readStream("PRODUCTS", nc);
       const created = events.slice(alreadyInStream).filter((e) => e.typeName === "shop.products.v1.ProductCreated");

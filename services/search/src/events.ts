@@ -13,6 +13,7 @@ import {
 import {
   decodeEvent,
   type EventConsumer,
+  type EventConsumerOptions,
   eventContract,
   eventTypeHeader,
   type Logger,
@@ -48,6 +49,8 @@ export interface CatalogConsumersOptions {
   logger: Logger;
   /** Durable name prefix, one per process: every replica keeps its own copy of the catalog. */
   consumerName: string;
+  /** The service's metrics registry (`platform.metrics`), for the consumer's counts and lag. */
+  metrics?: EventConsumerOptions["metrics"];
   apply(event: CatalogEvent, position: EventPosition): void;
 }
 
@@ -71,6 +74,7 @@ export async function startCatalogConsumers(options: CatalogConsumersOptions): P
         jsm,
         namespace,
         logger,
+        metrics: options.metrics,
         name,
         deliverPolicy: "new",
         handlers: schemas.map((schema) =>

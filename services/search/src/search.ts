@@ -128,6 +128,7 @@ export async function createSearch(
     namespace,
     logger,
     consumerName: instance,
+    metrics: platform.metrics,
     apply: (event, position) => readModel.apply(event, position),
   });
   // Before the first build: of replicas starting at once, the one that takes the lease builds the first version.

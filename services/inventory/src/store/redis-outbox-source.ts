@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { EncodedEvent, Logger, OutboxBatch, OutboxSource } from "@shop/platform";
+import type { EncodedEvent, Logger, OutboxBacklog, OutboxBatch, OutboxSource } from "@shop/platform";
 import type { Redis } from "ioredis";
 import type { InventoryKeys } from "./inventory-keys.js";
 import { defineInventoryScripts } from "./inventory-scripts.js";
@@ -11,6 +11,8 @@ export interface OutboxEntry {
 }
 
 export interface RedisOutboxSource extends OutboxSource {
+  /** Entries not yet published (this relay's published ones awaiting deletion left out), and the oldest one's age. */
+  backlog(): Promise<OutboxBacklog>;
   /** Gives up the relay lease and closes the blocking connection. */
   close(): Promise<void>;
 }
@@ -146,6 +148,29 @@ export function createRedisOutboxSource(options: RedisOutboxSourceOptions): Redi
       } finally {
         signal.removeEventListener("abort", onAbort);
       }
+    },
+
+    async backlog() {
+      // This relay's published entries wait for its next claim to delete them; they are not backlog.
+      const done = new Set(published);
+      const [length, oldest] = (await redis
+        .multi()
+        .xlen(keys.outbox)
+        .xrange(keys.outbox, "-", "+", "COUNT", done.size + 1)
+        .exec()
+        .then((replies) =>
+          replies?.map(([err, value]) => {
+            if (err) throw err;
+            return value;
+          }),
+        )) as [number, StreamEntries];
+      const first = oldest.find(([id]) => !done.has(id));
+      // A stream entry's id starts with the milliseconds of the moment Redis appended it.
+      const appendedMs = first ? Number(first[0].split("-", 1)[0]) : undefined;
+      return {
+        events: Math.max(0, length - done.size),
+        oldestAgeSeconds: appendedMs === undefined ? 0 : Math.max(0, (Date.now() - appendedMs) / 1000),
+      };
     },
 
     async close() {

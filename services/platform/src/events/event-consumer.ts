@@ -8,10 +8,12 @@ import {
   type JsMsg,
 } from "@nats-io/jetstream";
 import { headers, nanos } from "@nats-io/transport-node";
+import type { Registry } from "prom-client";
 import { eventContract } from "../contract.js";
 import type { Logger } from "../logger.js";
 import { decodeEvent, eventTypeHeader } from "./event-codec.js";
 import { eventSubjectFilter, namespacedStream } from "./event-subjects.js";
+import { pipelineMetrics } from "./pipeline-metrics.js";
 import { deadLetterSubject } from "./streams.js";
 
 /** What a handler learns about the delivery besides the event itself. */
@@ -50,6 +52,11 @@ export interface EventConsumerOptions {
   ackWaitMs?: number;
   /** Where a new durable consumer starts. Default: the whole stream. */
   deliverPolicy?: "all" | "new" | "last_per_subject";
+  /**
+   * Where the consumer's metrics go (the service's registry, `platform.metrics`): events settled by outcome, and at
+   * each scrape how many events wait for it and how many it holds unacknowledged. Default: none.
+   */
+  metrics?: Registry;
 }
 
 export interface EventConsumer {
@@ -82,6 +89,13 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const filters = new Set(handlers.map((h) => eventSubjectFilter(h.schema, namespace)));
   const byType = new Map(handlers.map((h) => [h.schema.typeName, h]));
   const durable = namespace ? `${namespace}_${options.name}` : options.name;
+  const metrics = options.metrics && pipelineMetrics(options.metrics);
+  // Each outcome's labelled child is looked up once, not hashed again for every event.
+  const outcomes = ["handled", "skipped", "retried", "dead_lettered"] as const;
+  const counters = new Map(
+    outcomes.map((outcome) => [outcome, metrics?.handled.labels({ consumer: durable, outcome })]),
+  );
+  const settled = (outcome: (typeof outcomes)[number]) => counters.get(outcome)?.inc();
 
   await jsm.consumers.add(stream, {
     durable_name: durable,
@@ -109,13 +123,18 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     });
     // No reason text: NATS 2.9 does not parse "+TERM <reason>"; the reason travels in the dead letter instead.
     msg.term();
+    settled("dead_lettered");
     logger.error({ consumer: durable, subject: msg.subject, seq: msg.seq, reason }, "event dead-lettered");
   };
 
   const process = async (msg: JsMsg) => {
     const typeName = msg.headers?.get(eventTypeHeader) ?? "";
     const handler = byType.get(typeName);
-    if (handler === undefined) return msg.ack();
+    if (handler === undefined) {
+      msg.ack();
+      settled("skipped");
+      return;
+    }
     const deliveryCount = msg.info.deliveryCount;
     if (deliveryCount > maxDeliver) return deadLetter(msg, "exceeded deliveries without an ack");
     let event: MessageShape<DescMessage>;
@@ -127,6 +146,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     try {
       await handler.handle(event, { subject: msg.subject, streamSequence: msg.seq, deliveryCount });
       msg.ack();
+      settled("handled");
     } catch (err) {
       const reason = (err as Error).message ?? String(err);
       if (deliveryCount >= maxDeliver) return deadLetter(msg, reason);
@@ -136,8 +156,15 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         "event handler failed; will retry",
       );
       msg.nak(delay);
+      settled("retried");
     }
   };
+
+  const lag = async () => {
+    const info = await jsm.consumers.info(stream, durable);
+    return { pending: info.num_pending, unacked: info.num_ack_pending };
+  };
+  metrics?.lags.set(durable, lag);
 
   let messages: ConsumerMessages | undefined;
   const loop = (async () => {
@@ -148,12 +175,14 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       } catch (err) {
         logger.error({ err, consumer: durable }, "event consumer failed to settle a message");
         msg.nak(backoff[0]);
+        settled("retried");
       }
     }
   })();
 
   return {
     async stop() {
+      if (metrics?.lags.get(durable) === lag) metrics.lags.delete(durable);
       await messages?.close();
       await loop.catch(() => undefined);
     },

@@ -1,5 +1,7 @@
+import type { Registry } from "prom-client";
 import type { EncodedEvent } from "../events/event-codec.js";
 import type { EventPublisher } from "../events/event-publisher.js";
+import { type OutboxBacklog, pipelineMetrics } from "../events/pipeline-metrics.js";
 import type { Logger } from "../logger.js";
 
 /** Events claimed from an outbox, to be published in the given order and then settled. */
@@ -17,6 +19,8 @@ export interface OutboxSource {
   claim(limit: number): Promise<OutboxBatch | undefined>;
   /** Resolves when new events may be waiting (LISTEN/NOTIFY, XREAD BLOCK) or after `timeoutMs`, whichever is first. */
   waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** What is waiting to be published, for the metrics. Optional: without it the backlog gauges stay empty. */
+  backlog?(): Promise<OutboxBacklog>;
 }
 
 export interface OutboxRelayOptions {
@@ -35,6 +39,11 @@ export interface OutboxRelayOptions {
    * never let a later event of an aggregate overtake an earlier one.
    */
   maxInFlight?: number;
+  /**
+   * Where the relay's metrics go (the service's registry, `platform.metrics`): events published, failures by step,
+   * and the source's backlog and oldest event's age at each scrape. Default: none.
+   */
+  metrics?: Registry;
 }
 
 export interface OutboxRelay {
@@ -58,6 +67,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let emptyWaiters: Array<() => void> = [];
 
   const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+  const metrics = options.metrics && pipelineMetrics(options.metrics);
+  const backlog = source.backlog?.bind(source);
+  if (metrics && backlog) metrics.backlogs.add(backlog);
 
   const publishInOrder = async (events: EncodedEvent[]) => {
     if (maxInFlight === 1) {
@@ -101,9 +113,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         .abandon()
         .catch((abandonErr) => logger.error({ err: abandonErr }, "outbox: releasing a claim failed"));
       logger.warn({ err, events: batch.events.length }, "outbox: publishing failed; will retry");
+      metrics?.relayFailures.inc({ step: "publish" });
       return "failed";
     }
     await batch.markPublished();
+    metrics?.published.inc(batch.events.length);
     return "published";
   };
 
@@ -114,6 +128,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         outcome = await relayOnce();
       } catch (err) {
         logger.warn({ err }, "outbox: claim failed; will retry");
+        metrics?.relayFailures.inc({ step: "claim" });
         outcome = "failed";
       }
       if (outcome === "published") {
@@ -142,6 +157,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   return {
     async stop() {
       controller.abort();
+      if (backlog) metrics?.backlogs.delete(backlog);
       await loop;
     },
     drained(timeoutMs = 30_000) {

@@ -44,6 +44,8 @@ export interface ServeOptions {
   maxRequestBytes?: number;
   /** Longest a call may run, whatever deadline the caller asks for. Default 30 s. */
   maxTimeoutMs?: number;
+  /** The registry served at /metrics, which the RPC durations join. Default: a new one, named after the service. */
+  metrics?: Registry;
 }
 
 export interface RunningService {
@@ -66,7 +68,7 @@ export function createMetricsRegistry(service: string): Registry {
 /** Serves Connect, gRPC and gRPC-web on one port, with health, readiness, metrics and graceful shutdown. */
 export async function serve(definition: ServiceDefinition, options: ServeOptions): Promise<RunningService> {
   const { logger } = options;
-  const metrics = createMetricsRegistry(definition.name);
+  const metrics = options.metrics ?? createMetricsRegistry(definition.name);
   const durations = new Histogram({
     name: "rpc_server_duration_seconds",
     help: "RPC handling time by method and outcome code",

@@ -1,5 +1,6 @@
 export { codeOf, errorOf, waitFor } from "./call-outcomes.js";
 export { grpcJsClient } from "./grpc-js-client.js";
+export { metricValue, scrapedValue } from "./metric-values.js";
 export type { OwnNatsCluster, OwnServer } from "./own-servers.js";
 export { freePort, startOwnNats, startOwnNatsCluster, startOwnRedis } from "./own-servers.js";
 export type { RawOutcome } from "./raw-calls.js";

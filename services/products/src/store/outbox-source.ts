@@ -1,4 +1,4 @@
-import type { EncodedEvent, Logger, OutboxBatch, OutboxSource } from "@shop/platform";
+import type { EncodedEvent, Logger, OutboxBacklog, OutboxBatch, OutboxSource } from "@shop/platform";
 import pg from "pg";
 
 export interface PostgresOutboxSourceOptions {
@@ -13,6 +13,8 @@ export interface PostgresOutboxSourceOptions {
 }
 
 export interface PostgresOutboxSource extends OutboxSource {
+  /** Unpublished rows (counted up to a million) and how long the oldest has waited. */
+  backlog(): Promise<OutboxBacklog>;
   /** Deletes published rows older than the retention; returns how many went. */
   prune(): Promise<number>;
   /** Stops pruning and closes the LISTEN connection. */
@@ -30,6 +32,8 @@ interface OutboxRow {
 }
 
 const pruneChunk = 10_000;
+/** The most unpublished events the backlog gauge counts. */
+const backlogCountCap = 1_000_000;
 
 /**
  * The products outbox as the platform relay's source. Several replicas may run a relay: a claim holds a
@@ -197,9 +201,19 @@ export function createOutboxSource(options: PostgresOutboxSourceOptions): Postgr
       : undefined;
   pruneTimer?.unref();
 
+  const backlog = async () => {
+    // Counted up to a cap, so a scrape stays cheap however far the relay has fallen behind.
+    const { rows } = await pool.query<{ events: number; age: number }>(
+      `select count(*)::int as events, coalesce(extract(epoch from now() - min(create_time)), 0)::float8 as age
+         from (select create_time from outbox where publish_time is null order by id limit ${backlogCountCap}) waiting`,
+    );
+    return { events: rows[0]?.events ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
+  };
+
   return {
     claim,
     waitForWork,
+    backlog,
     prune,
     async close() {
       closed = true;

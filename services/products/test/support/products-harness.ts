@@ -34,6 +34,8 @@ export interface StoredEvent {
 /** Another products instance on the harness's schema that only relays (a replica's relay), and how to stop it. */
 export interface RunningRelay {
   relay: OutboxRelay;
+  /** The replica's metrics registry, where its relay reports. */
+  metrics: Platform["metrics"];
   stop(): Promise<void>;
 }
 
@@ -120,7 +122,7 @@ export async function startProductsHarness(options: { createPath?: CreatePath } 
     client,
     seller: client(ProductService),
     async startRelay(options = {}) {
-      const { products: replica } = await startProductsInstance(env, {
+      const { products: replica, platform: replicaPlatform } = await startProductsInstance(env, {
         env: {
           SHOP_MIGRATE_ON_START: "false",
           SHOP_OUTBOX_MAX_IN_FLIGHT: String(options.maxInFlight ?? 64),
@@ -131,6 +133,7 @@ export async function startProductsHarness(options: { createPath?: CreatePath } 
       });
       const running: RunningRelay = {
         relay: replica.relay as OutboxRelay,
+        metrics: replicaPlatform.metrics,
         async stop() {
           relays.delete(running);
           await replica.stop();
