@@ -12,52 +12,18 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { freePort, waitFor } from "@shop/platform/testing";
+import { waitFor } from "@shop/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answers, findExecutable } from "../../scripts/stack/local-servers.js";
+import { createRedMug, guestBuysRedMug } from "../support/quick-start-steps.js";
+import { runShopProcess } from "../support/run-shop.js";
+import { descendantsOf, freePorts, freshEnv, isRunning, portEnv } from "../support/stack-process.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const run = promisify(execFile);
 const serversInstalled = findExecutable("nats-server") !== undefined && findExecutable("redis-server") !== undefined;
 // CI (SHOP_REQUIRE_ALL=1) runs it regardless: a missing server binary then fails it with the launcher's message.
 const runsHere = serversInstalled || process.env.SHOP_REQUIRE_ALL === "1";
-
-/** The environment of a fresh machine: none of the SHOP_* variables of the test run, nor npm's of `npm test`. */
-function freshEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith("SHOP_") && !name.startsWith("npm_"));
-  return { ...Object.fromEntries(kept), ...extra };
-}
-
-/** Distinct free ports, one per name. */
-async function freePorts<const N extends string>(names: readonly N[]): Promise<Record<N, number>> {
-  const taken = new Set<number>();
-  while (taken.size < names.length) taken.add(await freePort());
-  const ports = [...taken];
-  return Object.fromEntries(names.map((name, i) => [name, ports[i]])) as Record<N, number>;
-}
-
-/** Every process below `pid`, read from `ps`, children before grandchildren. */
-function descendantsOf(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    children = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .map(Number);
-  } catch {
-    // ps exits 1 when there are none.
-  }
-  return children.flatMap((child) => [child, ...descendantsOf(child)]);
-}
-
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!runsHere)("npm start on a machine with nothing running, and the README quick start", () => {
   const portNames = [
@@ -80,18 +46,7 @@ describe.skipIf(!runsHere)("npm start on a machine with nothing running, and the
   let startedPids: number[] = [];
 
   /** `shop …` as a separate process, the way a person runs it, with its own stored login. */
-  async function shop(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [join(root, "cli", "bin", "shop.js"), ...args], {
-        cwd: root,
-        env: freshEnv({ SHOP_CONFIG: join(dataDir, "cli.json") }),
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const failed = err as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  }
+  const shop = (...args: string[]) => runShopProcess(args, freshEnv({ SHOP_CONFIG: join(dataDir, "cli.json") }));
 
   /** The line after the one that starts with `label`, as the launcher prints a key. */
   const lineAfter = (label: string) => output[output.findIndex((line) => line.startsWith(label)) + 1]?.trim();
@@ -104,7 +59,7 @@ describe.skipIf(!runsHere)("npm start on a machine with nothing running, and the
       cwd: root,
       env: freshEnv({
         SHOP_DATA_DIR: dataDir,
-        ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [`SHOP_${name}_PORT`, String(port)])),
+        ...portEnv(ports),
       }),
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -178,40 +133,12 @@ describe.skipIf(!runsHere)("npm start on a machine with nothing running, and the
     // Every service learns the new key from the IDENTITY stream; the gateway may take a moment.
     await waitFor(async () => (await shop("login", "--key", secret)).code === 0, 15_000, "seller login");
 
-    const created = await shop(
-      ...["products", "create", "--title", "Red mug", "--price", "12.50", "--currency", "EUR"],
-      ...["--sku", "MUG-1", "--stock", "40", "--tag", "kitchen", "--json"],
-    );
-    expect(created.code, created.stderr).toBe(0);
-    const product = JSON.parse(created.stdout) as { id: string };
+    const product = await createRedMug(shop, ["--tag", "kitchen"]);
     expect((await shop("products", "list")).stdout).toMatch(new RegExp(`${product.id}\\s+Red mug\\s+12\\.50 EUR`));
 
+    const orderId = await guestBuysRedMug(shop, gatewayUrl);
     await waitFor(
-      async () => {
-        const found = await shop("search", "red mug", "--in-stock", "--json");
-        return found.code === 0 && found.stdout.includes(product.id) && found.stdout.includes('"available": "40"');
-      },
-      20_000,
-      "product searchable with its stock",
-    );
-
-    const checkout = await run(process.execPath, ["--import", "tsx", "examples/guest-checkout.ts", "MUG-1"], {
-      cwd: root,
-      env: freshEnv({ SHOP_ENDPOINT: gatewayUrl }),
-    });
-    const [, orderId] = /^order (ord_\w+): PAID 12\.50 EUR$/m.exec(checkout.stdout) ?? [];
-    expect(orderId, checkout.stdout + checkout.stderr).toBeDefined();
-    await waitFor(
-      async () => {
-        const stock = await shop("stock", "get", "MUG-1", "--json");
-        return stock.code === 0 && (JSON.parse(stock.stdout) as Array<{ available: string }>)[0]?.available === "39";
-      },
-      20_000,
-      "the order's unit taken from stock",
-    );
-    await waitFor(
-      async () =>
-        (await readdir(join(dataDir, "mail-outbox")).catch(() => [])).some((f) => f.startsWith(orderId ?? "")),
+      async () => (await readdir(join(dataDir, "mail-outbox")).catch(() => [])).some((f) => f.startsWith(orderId)),
       20_000,
       "the confirmation email in the printed mail outbox",
     );
@@ -294,7 +221,7 @@ describe("npm start without a server binary", () => {
           PATH: emptyDir,
           SHOP_DATA_DIR: join(emptyDir, "data"),
           SHOP_SERVICES: "products,inventory",
-          ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [`SHOP_${name}_PORT`, String(port)])),
+          ...portEnv(ports),
         }),
         stdio: ["ignore", "pipe", "pipe"],
       });

@@ -3,13 +3,10 @@
 // order is paid and the stock went down; a declined card, an item sold out between cart and checkout and a failed
 // 3-D Secure check. Once over Connect and once over gRPC-web, through the gateway's CORS only. Chromium is Debian's
 // package (`apt-get install chromium`), driven by playwright-core; no browser is ever downloaded.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Client } from "@connectrpc/connect";
 import { OrderState } from "@shop/contracts/shop/orders/v1/order_pb.js";
@@ -20,6 +17,7 @@ import { clientFor, createTestEnv, freePort, type TestEnv, waitFor } from "@shop
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { build, type PreviewServer, preview } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type StackProcess, spawnStack } from "../support/stack-process.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const storefrontDir = join(root, "examples", "storefront");
@@ -39,7 +37,7 @@ const contentTypeOf: Record<Protocol, string> = {
 let env: TestEnv;
 let dataDir: string;
 let screenshotDir: string;
-let stack: ChildProcess | undefined;
+let stack: StackProcess | undefined;
 let storefront: PreviewServer | undefined;
 let browser: Browser | undefined;
 let gatewayUrl: string;
@@ -48,52 +46,6 @@ let storefrontUrl: string;
 let stripeKey: string;
 // The test's own calls (seeding, stock, a second customer) go through the gateway with the platform's test clients.
 let operator: Client<typeof ProductService>;
-
-/** `npm start` (scripts/start-stack.ts) on free ports and the test's namespace; resolves when it says it runs. */
-async function startStack(ports: Record<string, number>, storefrontOrigin: string): Promise<void> {
-  // Kept before it is ready, so afterAll stops it even when the start fails.
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "scripts", "start-stack.ts")], {
-    cwd: root,
-    // Its own process group, so cleanup reaches every service even if the launcher itself is gone.
-    detached: true,
-    env: {
-      ...process.env,
-      ...env.serviceEnv,
-      SHOP_DATA_DIR: dataDir,
-      SHOP_SERVICES: "products,inventory,search,stripe-emulator,orders,gateway",
-      SHOP_CORS_ORIGINS: storefrontOrigin,
-      // The test counts the products it creates.
-      SHOP_SAMPLE_CATALOG: "0",
-      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [`SHOP_${name}_PORT`, String(port)])),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  stack = child;
-  let log = "";
-  child.stderr?.on("data", (chunk) => {
-    log = (log + chunk).slice(-4000);
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  await new Promise<void>((resolve, reject) => {
-    lines.on("line", (line) => {
-      if (line.startsWith("Shop is running")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`npm start exited ${code}: ${log}`)));
-  });
-}
-
-async function stopStack(child: ChildProcess | undefined): Promise<void> {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  process.kill(-child.pid, "SIGTERM");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-(child.pid as number), "SIGKILL");
-    } catch {}
-  }, 20_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** Totals of the Stripe emulator, to check that nothing was charged. */
 async function payments(): Promise<{ payment_intents: { created: number }; charges: { succeeded: number } }> {
@@ -183,7 +135,9 @@ describe.skipIf(!haveChromium)("the storefront in Chromium", () => {
     storefrontUrl = (storefront.resolvedUrls?.local[0] ?? "").replace(/\/$/, "");
     expect(storefrontUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-    await startStack(ports, storefrontUrl);
+    // `npm start` on free ports and the test's namespace.
+    stack = spawnStack({ serviceEnv: env.serviceEnv, dataDir, ports, env: { SHOP_CORS_ORIGINS: storefrontUrl } });
+    await stack.ready;
     stripeKey = (await readFile(join(dataDir, "stripe-secret-key"), "utf8")).trim();
     operator = clientFor(ProductService, gatewayUrl, {
       credential: (await readFile(join(dataDir, "operator-key"), "utf8")).trim(),
@@ -198,7 +152,7 @@ describe.skipIf(!haveChromium)("the storefront in Chromium", () => {
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
     await storefront?.close().catch(() => undefined);
-    await stopStack(stack);
+    await stack?.stop();
     await env?.cleanup();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }, 60_000);

@@ -1,4 +1,11 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { runCli } from "@shop/cli";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const run = promisify(execFile);
 
 export interface ShopRun {
   code: number;
@@ -31,5 +38,30 @@ export async function runShop(endpoint: string, apiKey: string, args: string[]):
   } finally {
     process.stdout.write = write;
     process.stderr.write = writeErr;
+  }
+}
+
+/** What `shop …` run as a process printed, and its exit code. */
+export interface ShopProcessRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `shop …` (cli/bin/shop.js) as a separate process, the way a person runs it, with only `env` and on `node`
+ * (default: the test's own); a failing command is returned with its exit code, not thrown.
+ */
+export async function runShopProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  node = process.execPath,
+): Promise<ShopProcessRun> {
+  try {
+    const { stdout, stderr } = await run(node, [join(root, "cli", "bin", "shop.js"), ...args], { cwd: root, env });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
