@@ -1,7 +1,8 @@
 // docker-compose.yml cannot run here (no Docker engine), so it is checked statically: it runs what `npm start` runs,
 // from the one Dockerfile, each container's environment read and accepted by that service's own config, secrets only
 // from .env, ports and addresses agreeing with each other and with the launcher, and NATS as a 3-node JetStream
-// cluster, whose command lines are also run as local nats-server processes. Where Docker's compose client is
+// cluster that requires credentials of clients and routes, whose command lines are also run as local nats-server
+// processes. Where Docker's compose client is
 // installed, `docker compose config` must agree too.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,10 +11,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { loadConfig, natsConnectionOptions, platformConfigSpec } from "@shop/platform";
 import { freePort, waitFor } from "@shop/platform/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { composeProblems, exampleSecrets, requiredComposeVariables } from "../support/compose-stack-check.js";
+import {
+  composeProblems,
+  exampleSecrets,
+  interpolate,
+  requiredComposeVariables,
+} from "../support/compose-stack-check.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const composeFile = join(root, "docker-compose.yml");
@@ -40,6 +47,9 @@ function at(doc: Compose, host: string): Service {
 
 const withRoutes = (command: string[], routes: string) =>
   command.map((word, at) => (command[at - 1] === "--routes" ? routes : word));
+/** The command line without `flag` and its value. */
+const without = (command: string[], flag: string) =>
+  command.filter((word, at) => word !== flag && command[at - 1] !== flag);
 
 /** One wrong turn each, as a person editing the file might take; the checker must name every one. */
 const breakages: Breakage[] = [
@@ -213,6 +223,60 @@ const breakages: Breakage[] = [
     },
   },
   {
+    what: "a NATS node that lets clients in without credentials",
+    reported: /nats-2 lets clients in without credentials/,
+    compose: (doc) => {
+      at(doc, "nats-2").command = without(without(at(doc, "nats-2").command, "--user"), "--pass");
+    },
+  },
+  {
+    what: "a NATS node's password written into the file",
+    reported: /nats-1's client password is written in the file/,
+    compose: (doc) => {
+      at(doc, "nats-1").command = at(doc, "nats-1").command.map((word, i, all) =>
+        all[i - 1] === "--pass" ? "hunter2hunter2" : word,
+      );
+    },
+  },
+  {
+    what: "a NATS node that accepts routes without credentials",
+    reported: /nats-3 accepts routes without credentials/,
+    compose: (doc) => {
+      at(doc, "nats-3").command = at(doc, "nats-3").command.map((word, i, all) =>
+        all[i - 1] === "--cluster" ? "nats://0.0.0.0:6222" : word,
+      );
+    },
+  },
+  {
+    what: "a NATS route without the other node's route credentials",
+    reported: /nats-1's route to nats-3 does not carry the route credentials nats-3 accepts/,
+    compose: (doc) => {
+      const routes = at(doc, "nats-1")
+        .command.find((_, i, all) => all[i - 1] === "--routes")
+        ?.split(",") as string[];
+      at(doc, "nats-1").command = withRoutes(at(doc, "nats-1").command, [routes[0], "nats://nats-3:6222"].join(","));
+    },
+  },
+  {
+    what: "NATS routes that take the clients' password",
+    reported: /nats-2's routes take the clients' password/,
+    compose: (doc) => {
+      for (const host of ["nats-1", "nats-2", "nats-3"]) {
+        at(doc, host).command = at(doc, host).command.map((word) =>
+          word.replaceAll("SHOP_NATS_ROUTE_PASSWORD", "SHOP_NATS_PASSWORD"),
+        );
+      }
+    },
+  },
+  {
+    what: "a service not given the NATS password",
+    reported: /search is not given the credentials the NATS nodes require: set SHOP_NATS_USER and SHOP_NATS_PASSWORD/,
+    compose: (doc) => {
+      delete at(doc, "search").environment.SHOP_NATS_USER;
+      delete at(doc, "search").environment.SHOP_NATS_PASSWORD;
+    },
+  },
+  {
     what: "a NATS node without JetStream",
     reported: /nats-2 does not turn JetStream on/,
     compose: (doc) => {
@@ -334,9 +398,15 @@ interface NodePorts {
   monitor: number;
 }
 
+/** `url` at 127.0.0.1:`port`, keeping its credentials (a route's `user:password@`). */
+function movedUrl(url: string, port: number | undefined): string {
+  const { protocol, username, password } = new URL(url);
+  return `${protocol}//${username === "" ? "" : `${username}:${password}@`}127.0.0.1:${port}`;
+}
+
 /**
- * A NATS node's compose command line for a local process: the same flags, with the hosts and ports it names moved to
- * free local ones (in compose every node has 4222/6222/8222 to itself) and the store in `store`.
+ * A NATS node's compose command line (interpolated) for a local process: the same flags, with the hosts and ports it
+ * names moved to free local ones (in compose every node has 4222/6222/8222 to itself) and the store in `store`.
  */
 function localNatsCommand(command: string[], host: string, ports: Map<string, NodePorts>, store: string): string[] {
   const own = ports.get(host) as NodePorts;
@@ -346,11 +416,11 @@ function localNatsCommand(command: string[], host: string, ports: Map<string, No
     const flag = flags[at] ?? "";
     const value = flags[at + 1] ?? "";
     const moved: Record<string, () => string> = {
-      "--cluster": () => `nats://127.0.0.1:${own.cluster}`,
+      "--cluster": () => movedUrl(value, own.cluster),
       "--routes": () =>
         value
           .split(",")
-          .map((route) => `nats://127.0.0.1:${ports.get(new URL(route).hostname)?.cluster}`)
+          .map((route) => movedUrl(route, ports.get(new URL(route).hostname)?.cluster))
           .join(","),
       "--http_port": () => String(own.monitor),
       "-m": () => String(own.monitor),
@@ -374,10 +444,16 @@ describe.runIf(existsSync(natsServer))("the NATS cluster as docker-compose.yml r
     await Promise.all(children.map((child) => stopProcess(child)));
   });
 
-  it("forms one JetStream cluster whose streams keep taking writes when a node is killed", {
+  it("forms one JetStream cluster, for clients with the services' credentials only, whose streams keep taking writes when a node is killed", {
     timeout: 180_000,
   }, async () => {
     const doc = parse(readFileSync(composeFile, "utf8"), { merge: true }) as Compose;
+    // The .env: every secret the file requires, made as the README says; the command lines and a service's
+    // environment interpolated with it, as compose does.
+    const dotEnv = Object.fromEntries(
+      requiredComposeVariables(composeFile).map((name) => [name, exampleSecrets[name]?.() ?? ""]),
+    );
+    const interpolated = (words: string[]) => words.map((word) => interpolate(word, dotEnv));
     const nodes = Object.keys(doc.services).filter((host) => String(doc.services[host]?.image).startsWith("nats:"));
     expect(nodes).toHaveLength(3);
     const ports = new Map<string, NodePorts>();
@@ -387,7 +463,8 @@ describe.runIf(existsSync(natsServer))("the NATS cluster as docker-compose.yml r
     for (const host of nodes) {
       const store = join(scratch, "nats", host);
       mkdirSync(store, { recursive: true });
-      const child = spawn(natsServer, localNatsCommand(doc.services[host]?.command ?? [], host, ports, store), {
+      const command = interpolated(doc.services[host]?.command ?? []);
+      const child = spawn(natsServer, localNatsCommand(command, host, ports, store), {
         stdio: "ignore",
       });
       children.push(child);
@@ -399,10 +476,18 @@ describe.runIf(existsSync(natsServer))("the NATS cluster as docker-compose.yml r
       await waitFor(async () => (await fetch(healthz).catch(() => undefined))?.ok === true, 60_000, `${host} healthy`);
     }
 
-    const nc = await connect({
-      servers: nodes.map((host) => `nats://127.0.0.1:${ports.get(host)?.client}`),
-      maxReconnectAttempts: -1,
-    });
+    const servers = nodes.map((host) => `nats://127.0.0.1:${ports.get(host)?.client}`);
+    await expect(connect({ servers }), "a client without credentials").rejects.toThrow(/Authorization Violation/);
+    // Connected as the products container would be: its environment, read by the platform's own config and options.
+    const productsEnv = Object.fromEntries(
+      Object.entries(at(doc, "products").environment).map(([name, value]) => [
+        name,
+        interpolate(String(value), dotEnv),
+      ]),
+    );
+    const config = loadConfig(platformConfigSpec, { ...productsEnv, SHOP_NATS_URL: servers.join(",") });
+    expect(config.SHOP_NATS_PASSWORD, "products is given the NATS password").not.toBe("");
+    const nc = await connect(natsConnectionOptions("compose-check", config));
     try {
       const jsm = await jetstreamManager(nc, { timeout: 5_000 });
       const js = jetstream(nc, { timeout: 5_000 });

@@ -43,6 +43,8 @@ export const exampleSecrets: Record<string, () => string> = {
   SHOP_STRIPE_WEBHOOK_SECRET: () => `whsec_${randomBytes(24).toString("hex")}`,
   SHOP_POSTGRES_PASSWORD: () => randomBytes(32).toString("hex"),
   SHOP_REDIS_PASSWORD: () => randomBytes(32).toString("hex"),
+  SHOP_NATS_PASSWORD: () => randomBytes(32).toString("hex"),
+  SHOP_NATS_ROUTE_PASSWORD: () => randomBytes(32).toString("hex"),
 };
 
 const secretName = /KEY|SECRET|PASSWORD|TOKEN/;
@@ -82,7 +84,7 @@ function interpolationsOf(raw: string): Interpolation[] {
 }
 
 /** Compose's interpolation of one value, with `vars` as the `.env`; `$$` is a literal `$`. */
-function interpolate(raw: string, vars: Env): string {
+export function interpolate(raw: string, vars: Env): string {
   return raw
     .split("$$")
     .map((part) =>
@@ -105,7 +107,8 @@ function environmentOf(service: ComposeService): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value === null ? "" : String(value)]));
 }
 
-function commandOf(service: ComposeService): string[] {
+/** A service's command line as written, before interpolation. */
+function rawCommandOf(service: ComposeService): string[] {
   const command = service.command ?? [];
   return Array.isArray(command) ? command.map(String) : command.split(/\s+/).filter(Boolean);
 }
@@ -420,14 +423,30 @@ function checkCallers({ shop, problems }: Stack): void {
   }
 }
 
-/** NATS: three JetStream nodes, each routing to the other two with its own store, and every service knowing all three. */
-function checkNats({ compose, services, shop, listens, problems }: Stack): void {
+/** The credentials of a URL (`user:password@`), empty when it has none. */
+function userInfo(url: string | undefined): string {
+  return /^[a-z]+:\/\/([^@/\s,]*)@/.exec(url ?? "")?.[1] ?? "";
+}
+
+/** Whether a command-line value comes from .env, required (`${…:?…}`), rather than being written in the file. */
+function fromEnvFile(raw: string | undefined): boolean {
+  return interpolationsOf(raw ?? "").some((use) => use.operator.endsWith("?") && secretName.test(use.name));
+}
+
+/**
+ * NATS: three JetStream nodes, each routing to the other two with its own store, every service knowing all three;
+ * clients and routes alike authenticated, with passwords from .env, and every service given the client credentials.
+ */
+function checkNats({ compose, services, shop, listens, vars, problems }: Stack): void {
   const nats = Object.keys(services).filter((host) => (services[host]?.image ?? "").startsWith("nats:"));
   if (nats.length !== 3) problems.push(`NATS runs as ${nats.length} node(s), not a 3-node cluster`);
+  const commandOf = (service: ComposeService) => rawCommandOf(service).map((word) => interpolate(word, vars));
   const clientPort = new Map<string, number>();
   const clusterPort = new Map<string, number>();
+  const routeCredentials = new Map<string, string>();
   for (const host of nats) {
     const command = commandOf(services[host] ?? {});
+    routeCredentials.set(host, userInfo(flagValue(command, "--cluster", "--cluster_listen")));
     clientPort.set(host, Number(flagValue(command, "-p", "--port") ?? 4222));
     listens.set(host, clientPort.get(host) ?? 4222);
     clusterPort.set(host, urlTargets(flagValue(command, "--cluster", "--cluster_listen") ?? "")[0]?.port ?? Number.NaN);
@@ -453,6 +472,7 @@ function checkNats({ compose, services, shop, listens, problems }: Stack): void 
     }
     for (const route of routes)
       if (!others.includes(route.host)) problems.push(`${host} routes to ${route.host}, not another node`);
+    checkNatsAuth(host, services[host] ?? {}, vars, routeCredentials, problems);
     const storeDir = flagValue(command, "-sd", "--store_dir");
     const store = mountedVolumes(service).find((volume) => volume.target === storeDir);
     if (storeDir === undefined || store === undefined || !(store.source in (compose.volumes ?? {}))) {
@@ -466,6 +486,7 @@ function checkNats({ compose, services, shop, listens, problems }: Stack): void 
       problems.push(`${host}'s healthcheck does not probe /healthz on its monitoring port (${monitor ?? "none"})`);
     }
   }
+  checkNatsClients(nats, services, shop, vars, problems);
   const cluster = nats.map((host) => `nats://${host}:${clientPort.get(host)}`).sort();
   for (const container of shop) {
     if (container.reads.has("SHOP_NATS_URL")) {
@@ -481,6 +502,78 @@ function checkNats({ compose, services, shop, listens, problems }: Stack): void 
     if (container.reads.has("SHOP_NATS_URL") && container.env.SHOP_NATS_STREAM_REPLICAS !== String(nats.length)) {
       problems.push(
         `${container.host}: SHOP_NATS_STREAM_REPLICAS is ${container.env.SHOP_NATS_STREAM_REPLICAS ?? "unset"}, not ${nats.length}`,
+      );
+    }
+  }
+}
+
+/** The client credentials a NATS node requires (`--user`/`--pass` or `--auth`), as the service variables that match. */
+function natsClientCredentials(command: string[]): Record<string, string> | undefined {
+  const user = flagValue(command, "--user");
+  const password = flagValue(command, "--pass");
+  const token = flagValue(command, "--auth");
+  if (user !== undefined && password !== undefined) return { SHOP_NATS_USER: user, SHOP_NATS_PASSWORD: password };
+  if (token !== undefined) return { SHOP_NATS_TOKEN: token };
+  return undefined;
+}
+
+/** A node refuses clients and routes without credentials, and takes both passwords from .env. */
+function checkNatsAuth(
+  host: string,
+  service: ComposeService,
+  vars: Env,
+  routeCredentials: Map<string, string>,
+  problems: string[],
+): void {
+  const raw = rawCommandOf(service);
+  const command = raw.map((word) => interpolate(word, vars));
+  const client = natsClientCredentials(command);
+  if (client === undefined) {
+    problems.push(`${host} lets clients in without credentials: give it --user and --pass (or --auth) from .env`);
+  } else if (!fromEnvFile(flagValue(raw, "--pass") ?? flagValue(raw, "--auth"))) {
+    problems.push(`${host}'s client password is written in the file; take it from .env as \${…:?…}`);
+  }
+  const own = routeCredentials.get(host) ?? "";
+  if (!own.includes(":")) {
+    problems.push(`${host} accepts routes without credentials: give its --cluster URL a route user and password`);
+  } else {
+    if (!fromEnvFile(flagValue(raw, "--cluster", "--cluster_listen"))) {
+      problems.push(`${host}'s route password is written in the file; take it from .env as \${…:?…}`);
+    }
+    if (client !== undefined && Object.values(client).includes(own.slice(own.indexOf(":") + 1))) {
+      problems.push(`${host}'s routes take the clients' password: give routes a secret of their own`);
+    }
+  }
+  for (const route of (flagValue(command, "--routes") ?? "").split(",").filter(Boolean)) {
+    const other = urlTargets(route)[0]?.host ?? route;
+    const expected = routeCredentials.get(other);
+    if (expected !== undefined && userInfo(route) !== expected) {
+      problems.push(`${host}'s route to ${other} does not carry the route credentials ${other} accepts`);
+    }
+  }
+}
+
+/** Every node takes the same client credentials, and every service that reads SHOP_NATS_URL is given them. */
+function checkNatsClients(
+  nats: string[],
+  services: Record<string, ComposeService>,
+  shop: ShopContainer[],
+  vars: Env,
+  problems: string[],
+): void {
+  const credentials = nats.map((host) =>
+    natsClientCredentials(rawCommandOf(services[host] ?? {}).map((word) => interpolate(word, vars))),
+  );
+  const distinct = new Set(credentials.map((given) => JSON.stringify(given ?? {})));
+  if (distinct.size > 1) problems.push("the NATS nodes take different client credentials");
+  const required = credentials.find((given) => given !== undefined);
+  if (required === undefined || distinct.size > 1) return;
+  for (const container of shop) {
+    if (!container.reads.has("SHOP_NATS_URL")) continue;
+    const wrong = Object.entries(required).filter(([name, value]) => container.env[name] !== value);
+    if (wrong.length > 0) {
+      problems.push(
+        `${container.host} is not given the credentials the NATS nodes require: set ${wrong.map(([name]) => name).join(" and ")} as the nodes' ${"SHOP_NATS_TOKEN" in required ? "--auth" : "--user and --pass"}`,
       );
     }
   }

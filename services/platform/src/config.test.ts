@@ -1,5 +1,10 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nkeys } from "@nats-io/transport-node";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "./auth/api-keys.js";
 import { generateTokenSecret } from "./auth/token-key-set.js";
 import { type ConfigError, loadConfig, platformConfigSpec } from "./config.js";
@@ -113,5 +118,88 @@ describe("NATS configuration", () => {
     expect(problemsOf({ SHOP_TOKEN_KEYS: tokenKeys, SHOP_NATS_URL: "nats://n1:4222,,nats://n2:4222" })).toEqual([
       "SHOP_NATS_URL=nats://n1:4222,,nats://n2:4222 has an empty entry: separate URLs by single commas",
     ]);
+  });
+});
+
+describe("NATS credentials", () => {
+  const base = { SHOP_TOKEN_KEYS: tokenKeys };
+  const password = randomBytes(24).toString("hex");
+  const dir = mkdtempSync(join(tmpdir(), "shop-nats-creds-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** A .creds file as nsc writes it: the JWT is not checked until a server sees it, the seed is parsed at start. */
+  function credsFile(seed = new TextDecoder().decode(nkeys.createUser().getSeed())): string {
+    const path = join(dir, `${randomBytes(4).toString("hex")}.creds`);
+    writeFileSync(
+      path,
+      `-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QifQ.e30.c2ln\n------END NATS USER JWT------\n\n` +
+        `-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`,
+    );
+    return path;
+  }
+
+  it("uses none by default, as the machine's NATS and CI do", () => {
+    const config = loadConfig(platformConfigSpec, base);
+    expect([config.SHOP_NATS_USER, config.SHOP_NATS_PASSWORD, config.SHOP_NATS_TOKEN]).toEqual(["", "", ""]);
+    expect(config.SHOP_NATS_CREDS_FILE).toBeUndefined();
+  });
+
+  it("takes a user with a password, a token, or a .creds file read at start", () => {
+    const withPassword = loadConfig(platformConfigSpec, {
+      ...base,
+      SHOP_NATS_USER: "shop",
+      SHOP_NATS_PASSWORD: password,
+    });
+    expect([withPassword.SHOP_NATS_USER, withPassword.SHOP_NATS_PASSWORD]).toEqual(["shop", password]);
+    expect(loadConfig(platformConfigSpec, { ...base, SHOP_NATS_TOKEN: password }).SHOP_NATS_TOKEN).toBe(password);
+    const path = credsFile();
+    const withCreds = loadConfig(platformConfigSpec, { ...base, SHOP_NATS_CREDS_FILE: path });
+    expect(withCreds.SHOP_NATS_CREDS_FILE?.path).toBe(path);
+    expect(new TextDecoder().decode(withCreds.SHOP_NATS_CREDS_FILE?.contents)).toContain("BEGIN USER NKEY SEED");
+  });
+
+  it("wants a user and a password together", () => {
+    expect(problemsOf({ ...base, SHOP_NATS_USER: "shop" })).toEqual([
+      "SHOP_NATS_USER is set but SHOP_NATS_PASSWORD is not: set both, or neither for a NATS without authentication",
+    ]);
+    const problems = problemsOf({ ...base, SHOP_NATS_PASSWORD: password });
+    expect(problems).toEqual([
+      "SHOP_NATS_PASSWORD is set but SHOP_NATS_USER is not: set both, or neither for a NATS without authentication",
+    ]);
+  });
+
+  it("takes one way to authenticate at a time, in one problem", () => {
+    expect(
+      problemsOf({ ...base, SHOP_NATS_USER: "shop", SHOP_NATS_PASSWORD: password, SHOP_NATS_TOKEN: password }),
+    ).toEqual([
+      "SHOP_NATS_TOKEN is set together with SHOP_NATS_USER, SHOP_NATS_PASSWORD: NATS takes one way to authenticate, " +
+        "so set only one of SHOP_NATS_USER and SHOP_NATS_PASSWORD, SHOP_NATS_TOKEN, or SHOP_NATS_CREDS_FILE",
+    ]);
+    const problems = problemsOf({ ...base, SHOP_NATS_TOKEN: password, SHOP_NATS_CREDS_FILE: credsFile() });
+    expect(problems).toEqual([expect.stringMatching(/^SHOP_NATS_CREDS_FILE is set together with SHOP_NATS_TOKEN: /)]);
+    expect(problems.join("\n")).not.toContain(password);
+  });
+
+  it("names the variable and path of a .creds file it cannot read or parse, never its contents", () => {
+    const missing = join(dir, "missing.creds");
+    expect(problemsOf({ ...base, SHOP_NATS_CREDS_FILE: missing })).toEqual([
+      `SHOP_NATS_CREDS_FILE=${missing} cannot be read (ENOENT): point it at the .creds file of this service's user`,
+    ]);
+    const malformed = credsFile(`SU${password}`);
+    const problems = problemsOf({ ...base, SHOP_NATS_CREDS_FILE: malformed });
+    expect(problems).toEqual([
+      `SHOP_NATS_CREDS_FILE=${malformed} is not a NATS credentials file: it must hold a user JWT and its nkey seed, as nsc writes them`,
+    ]);
+    expect(problems.join("\n")).not.toContain(password);
+  });
+
+  it("refuses credentials in SHOP_NATS_URL, pointing at the variables without quoting the URL", () => {
+    for (const url of [`nats://n1:4222,nats://shop:${password}@n2:4222`, `nats://n1:4222,shop:${password}@n2:4222`]) {
+      const problems = problemsOf({ ...base, SHOP_NATS_URL: url });
+      expect(problems).toEqual([
+        "SHOP_NATS_URL entry 2 carries credentials before an @: URLs end up in logs, so take them out and set " +
+          "SHOP_NATS_USER and SHOP_NATS_PASSWORD, SHOP_NATS_TOKEN, or SHOP_NATS_CREDS_FILE instead",
+      ]);
+      expect(problems.join("\n")).not.toContain(password);
+    }
   });
 });

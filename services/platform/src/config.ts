@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { credsAuthenticator } from "@nats-io/transport-node";
 import { Role } from "@shop/contracts/shop/common/v1/access_pb.js";
 import { type ApiKeyRecord, parseApiKeyId, parseStaticApiKeys, roleName } from "./auth/api-keys.js";
 import { generateDevTokenKeySet, parseTokenKeySet, type TokenKeySet } from "./auth/token-key-set.js";
@@ -144,6 +146,97 @@ export function serviceKey(): EnvReader<string> {
 }
 
 /**
+ * NATS server URLs (`urlList`) that carry no credentials: a `user:password@` or `token@` in a URL would be logged with
+ * it, so it is refused with a pointer to the credential variables, and the URL itself is not quoted.
+ */
+export function natsUrls(fallback: string): EnvReader<string[]> {
+  return (raw, name, env) => {
+    const entries = (raw ?? "").split(",");
+    // Any @: a server URL has no other use for one, and a malformed URL with credentials would be quoted below.
+    const withCredentials = entries.findIndex((entry) => entry.includes("@"));
+    if (withCredentials !== -1) {
+      throw new Error(
+        `${name} entry ${withCredentials + 1} carries credentials before an @: URLs end up in logs, so take them out ` +
+          `and set ${natsCredentialChoices} instead`,
+      );
+    }
+    return urlList(fallback, ["nats:", "tls:"])(raw, name, env);
+  };
+}
+
+/** The ways a service can authenticate to NATS, each by the variables that choose it; at most one may be set. */
+const natsAuthMethods = [["SHOP_NATS_USER", "SHOP_NATS_PASSWORD"], ["SHOP_NATS_TOKEN"], ["SHOP_NATS_CREDS_FILE"]];
+const natsCredentialChoices = "SHOP_NATS_USER and SHOP_NATS_PASSWORD, SHOP_NATS_TOKEN, or SHOP_NATS_CREDS_FILE";
+
+const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== "";
+
+/**
+ * One NATS credential variable: empty when unset. The first variable of the last method set reports a second method,
+ * so two methods make one problem, not one per variable.
+ */
+function natsCredential(pairedWith?: string): EnvReader<string> {
+  return (raw, name, env) => {
+    const chosen = natsAuthMethods.filter((variables) => variables.some((variable) => isSet(env[variable])));
+    if (chosen.length > 1 && chosen.at(-1)?.[0] === name) {
+      throw new Error(
+        `${name} is set together with ${chosen
+          .slice(0, -1)
+          .flat()
+          .filter((variable) => isSet(env[variable]))
+          .join(", ")}: NATS takes one way to authenticate, so set only one of ${natsCredentialChoices}`,
+      );
+    }
+    if (!isSet(raw)) return "";
+    if (pairedWith !== undefined && !isSet(env[pairedWith])) {
+      throw new Error(
+        `${name} is set but ${pairedWith} is not: set both, or neither for a NATS without authentication`,
+      );
+    }
+    return raw;
+  };
+}
+
+/** A NATS user and its password (`--user`/`--pass` of nats-server); both or neither. */
+export const natsUser = () => natsCredential("SHOP_NATS_PASSWORD");
+export const natsPassword = () => natsCredential("SHOP_NATS_USER");
+/** A NATS token (`--auth` of nats-server). */
+export const natsToken = () => natsCredential();
+
+/** A NATS credentials file (user JWT and nkey seed, as `nsc generate creds` writes it), read once at start. */
+export interface NatsCredsFile {
+  path: string;
+  contents: Uint8Array;
+}
+
+/**
+ * The path of a `.creds` file, read and parsed when the config loads, so a missing or malformed file stops the start
+ * with the variable and path named, never its contents. Undefined when unset.
+ */
+export function natsCredsFile(): EnvReader<NatsCredsFile | undefined> {
+  return (raw, name, env) => {
+    natsCredential()(raw, name, env);
+    if (!isSet(raw)) return undefined;
+    const path = raw.trim();
+    let contents: Uint8Array;
+    try {
+      contents = readFileSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+      throw new Error(`${name}=${path} cannot be read (${code}): point it at the .creds file of this service's user`);
+    }
+    try {
+      // The library's own parser: it finds the user JWT and derives the public key from the seed, signing nothing.
+      credsAuthenticator(contents)();
+    } catch {
+      throw new Error(
+        `${name}=${path} is not a NATS credentials file: it must hold a user JWT and its nkey seed, as nsc writes them`,
+      );
+    }
+    return { path, contents };
+  };
+}
+
+/**
  * Reads every variable of `spec` from `env` at once, so a bad start reports all problems together.
  * Keys of the spec are the variable names.
  */
@@ -170,7 +263,12 @@ export const platformConfigSpec = {
   SHOP_HOST: str("127.0.0.1"),
   SHOP_LOG_LEVEL: oneOf("info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const),
   /** NATS servers, comma-separated: every node of a cluster, so the connection fails over when one dies. */
-  SHOP_NATS_URL: urlList("nats://127.0.0.1:4222", ["nats:", "tls:"]),
+  SHOP_NATS_URL: natsUrls("nats://127.0.0.1:4222"),
+  /** How this service authenticates to NATS: at most one of user and password, token, or creds file; none by default. */
+  SHOP_NATS_USER: natsUser(),
+  SHOP_NATS_PASSWORD: natsPassword(),
+  SHOP_NATS_TOKEN: natsToken(),
+  SHOP_NATS_CREDS_FILE: natsCredsFile(),
   /**
    * Copies of each stream the services create (JetStream `num_replicas`); 3 on a 3-node cluster. Raises the count of an
    * existing stream but never lowers it, so a service started without it cannot shrink a cluster's streams.

@@ -10,7 +10,7 @@ export type { TokenKey, TokenKeySet } from "./auth/token-key-set.js";
 export { generateTokenSecret, maxTokenKeys, parseTokenKeySet } from "./auth/token-key-set.js";
 export type { TokenCheck, TokenIssuer, TokenOptions, TokenRefusal, Tokens, TokenVerifier } from "./auth/tokens.js";
 export { createTokens, tokenRoles } from "./auth/tokens.js";
-export type { EnvReader } from "./config.js";
+export type { EnvReader, NatsCredsFile } from "./config.js";
 export {
   bool,
   ConfigError,
@@ -18,6 +18,11 @@ export {
   isConfigError,
   loadConfig,
   loadConfigOrExit,
+  natsCredsFile,
+  natsPassword,
+  natsToken,
+  natsUrls,
+  natsUser,
   oneOf,
   platformConfigSpec,
   serviceKey,
@@ -57,6 +62,8 @@ export type { AppliedVersions } from "./events/version-gate.js";
 export { isNewer, MemoryAppliedVersions } from "./events/version-gate.js";
 export type { Logger } from "./logger.js";
 export { createLogger } from "./logger.js";
+export type { NatsConnectionConfig } from "./nats-connection.js";
+export { connectNats, natsConnectionOptions } from "./nats-connection.js";
 export type { OutboxBatch, OutboxRelay, OutboxRelayOptions, OutboxSource } from "./outbox/outbox-relay.js";
 export { startOutboxRelay } from "./outbox/outbox-relay.js";
 export type { Platform, PlatformConfig } from "./platform.js";

@@ -4,8 +4,8 @@ export type { Logger };
 
 /**
  * Where credentials could end up in a log line, censored by pino before the line is written: request headers (in the
- * shapes Node and the Fetch API give them) and fields named after a credential. Nothing logs them today; this is the
- * net under a future `logger.debug({ headers })`.
+ * shapes Node and the Fetch API give them) and fields named after a credential (NATS's `pass`, `auth_token` and `seed`
+ * among them). Nothing logs them today; this is the net under a future `logger.debug({ headers })`.
  */
 const credentialPaths = [
   "authorization",
@@ -14,6 +14,10 @@ const credentialPaths = [
   "token",
   "secret",
   "apiKey",
+  "password",
+  "pass",
+  "auth_token",
+  "seed",
   "headers.authorization",
   "headers.cookie",
   'headers["x-api-key"]',
@@ -22,6 +26,10 @@ const credentialPaths = [
   "*.token",
   "*.secret",
   "*.apiKey",
+  "*.password",
+  "*.pass",
+  "*.auth_token",
+  "*.seed",
   "*.headers.authorization",
   "*.headers.cookie",
   '*.headers["x-api-key"]',

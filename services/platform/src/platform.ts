@@ -1,6 +1,6 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { followApiKeys } from "./auth/api-key-follower.js";
 import { ApiKeyRegistry } from "./auth/api-keys.js";
@@ -11,6 +11,7 @@ import { ConfigError, type platformConfigSpec } from "./config.js";
 import { createEventPublisher, type EventPublisher } from "./events/event-publisher.js";
 import { contractStreams, ensureStreams, type StreamSpec } from "./events/streams.js";
 import { createLogger, type Logger } from "./logger.js";
+import { connectNats, isNatsAuthError, type NatsConnectionConfig, natsRefusal } from "./nats-connection.js";
 import { createMetricsRegistry, type RunningService, type ServiceDefinition, serve } from "./server/serve.js";
 
 export type PlatformConfig = { [K in keyof typeof platformConfigSpec]: ReturnType<(typeof platformConfigSpec)[K]> };
@@ -54,28 +55,14 @@ export async function createPlatform(
   options: { logger?: Logger; streams?: StreamSpec[] } = {},
 ): Promise<Platform> {
   const logger = options.logger ?? createLogger(service, config.SHOP_LOG_LEVEL);
-  const nats = await connect({
-    servers: config.SHOP_NATS_URL,
-    name: `shop-${service}`,
-    // A service outlives any one NATS node: it keeps trying every known server (the configured ones and those the
-    // cluster announces) instead of giving up after ten attempts each.
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1_000,
-    // A node that vanishes without closing its sockets (host lost, network cut) is noticed after three missed pings
-    // (~45 s) instead of the default two minutes each.
-    pingInterval: 15_000,
-    maxPingOut: 3,
-    // Async traces build two Error objects (stack captured) per request, so per JetStream publish: a third of an outbox
-    // relay's CPU. A timeout then names the operation without the stack of the call that started it.
-    noAsyncTraces: true,
-  });
+  const nats = await connectNats(service, config);
   const jsm = await jetstreamManager(nats);
   const js = jetstream(nats);
   await ensureStreams(jsm, options.streams ?? contractStreams(config.SHOP_NAMESPACE), {
     replicas: config.SHOP_NATS_STREAM_REPLICAS,
     logger,
   });
-  void logConnectionChanges(nats, logger);
+  void logConnectionChanges(nats, config, logger);
   const apiKeys = new ApiKeyRegistry();
   for (const record of config.SHOP_STATIC_API_KEYS) apiKeys.put(record);
   const tokens = createTokens(config.SHOP_TOKEN_KEYS);
@@ -89,9 +76,11 @@ export async function createPlatform(
   const keyFollower = await followApiKeys({ js, jsm, registry: apiKeys, namespace: config.SHOP_NAMESPACE, logger });
   const events = createEventPublisher(js, config.SHOP_NAMESPACE);
   const metrics = createMetricsRegistry(service);
+  // A connection nats.js closed itself (refused credentials on a reconnect) has nothing left to drain.
+  const drainNats = () => (nats.isClosed() ? Promise.resolve() : nats.drain());
   const close = async () => {
     await keyFollower.stop();
-    await nats.drain();
+    await drainNats();
   };
 
   return {
@@ -118,7 +107,7 @@ export async function createPlatform(
       serve(
         {
           ...definition,
-          onShutdown: [...(definition.onShutdown ?? []), () => keyFollower.stop(), () => nats.drain()],
+          onShutdown: [...(definition.onShutdown ?? []), () => keyFollower.stop(), drainNats],
         },
         {
           port: config.SHOP_PORT,
@@ -134,10 +123,15 @@ export async function createPlatform(
   };
 }
 
-/** Says when the connection to NATS is lost and to which server it came back, so a failover shows in the logs. */
-async function logConnectionChanges(nats: NatsConnection, logger: Logger): Promise<void> {
+/**
+ * Says when the connection to NATS is lost and to which server it came back, so a failover shows in the logs; and
+ * when a server refuses the credentials on a reconnect (rotated on the servers, not here), which variables to set.
+ * Servers are host:port and messages the server's own words: no credential is part of either.
+ */
+async function logConnectionChanges(nats: NatsConnection, config: NatsConnectionConfig, logger: Logger): Promise<void> {
   for await (const status of nats.status()) {
     if (status.type === "disconnect") logger.warn({ server: status.server }, "NATS connection lost; reconnecting");
     else if (status.type === "reconnect") logger.info({ server: status.server }, "NATS connection restored");
+    else if (status.type === "error" && isNatsAuthError(status.error)) logger.error(natsRefusal(config, status.error));
   }
 }

@@ -104,15 +104,19 @@ export async function startOwnRedis(): Promise<OwnServer> {
   return server;
 }
 
-/** A nats-server with JetStream on its own store directory, which survives a kill and restart. */
-export async function startOwnNats(): Promise<OwnServer> {
-  const port = await freePort();
+/**
+ * A nats-server with JetStream on its own store directory, which survives a kill and restart. `args` are further
+ * flags, e.g. `["--user", user, "--pass", password]` for a server that requires authentication; `port` a port of this
+ * test's, e.g. where a killed server listened, to be replaced by one configured otherwise (default: a free one).
+ */
+export async function startOwnNats(options: { args?: string[]; port?: number } = {}): Promise<OwnServer> {
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "shop-nats-"));
   const server = ownServer(
     port,
     `nats://127.0.0.1:${port}`,
     "/usr/sbin/nats-server",
-    ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir],
+    ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir, ...(options.args ?? [])],
     dir,
   );
   await server.start();
