@@ -107,6 +107,9 @@ export async function createPlatform(
       serve(
         {
           ...definition,
+          // A connection nats.js closed for good (credentials refused twice) never comes back: not ready, so traffic
+          // goes to replicas that still have their events, and the supervisor's readiness check shows why.
+          isReady: async () => !nats.isClosed() && (definition.isReady ? await definition.isReady() : true),
           onShutdown: [...(definition.onShutdown ?? []), () => keyFollower.stop(), drainNats],
         },
         {

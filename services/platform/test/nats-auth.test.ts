@@ -141,6 +141,9 @@ describe("NATS authentication", () => {
       SHOP_NATS_PASSWORD: password,
     });
     const closed = platform.nats.closed();
+    const running = await platform.serve({ name: "products", routes: () => undefined });
+    const readyz = async () => (await fetch(`${running.url}/readyz`)).status;
+    expect(await readyz()).toBe(200);
     // The password changes on the server's side only: the same port, another password.
     await withPassword.kill();
     const rotated = await startOwnNats({
@@ -156,8 +159,10 @@ describe("NATS authentication", () => {
       // nats.js gives up after the same refusal twice, rather than retrying a password that cannot change by itself.
       await closed;
       expect(lines.join("\n")).toContain("NATS connection lost; reconnecting");
+      // Closed for good, the service says it is not ready rather than serve without its events.
+      expect(await readyz()).toBe(503);
     } finally {
-      await platform.close();
+      await running.shutdown();
       await rotated.dispose();
     }
   });
