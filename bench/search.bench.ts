@@ -12,7 +12,7 @@
 // SHOP_BENCH_OPENSEARCH_WARMUP_QUERIES (default 6000) before it is measured; SHOP_BENCH_SEARCH_OPENSEARCH=0 skips it.
 // SHOP_OPENSEARCH_REFRESH_INTERVAL_MS (default 1000) is the service's: the delay its index writer promises.
 // SHOP_BENCH_CPU_PROF=<dir> has the gateway and search service processes write CPU profiles there.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -130,6 +130,7 @@ async function startEngineProcess(queriesFile: string) {
     const cpu = async () => (await (await fetch(url)).json()) as { user: number; system: number; calls: number };
     return {
       stop,
+      pid: child.pid as number,
       alone: async () => (await (await fetch(`${url}/measure`)).json()) as Measurement,
       behindBareHttp: async (): Promise<{ result: Measurement; micros: number }> => {
         const before = await cpu();
@@ -143,6 +144,36 @@ async function startEngineProcess(queriesFile: string) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * Where a round's one-core phase puts each process: the engine alone and the search service on the same one core
+ * (never measured at the same time), the gateway, the load client and this process on the others. The engine's rate
+ * alone then comes from the core the service gets, not also from a second core running its collector's and compiler's
+ * threads, which the service cannot have while the gateway and the load client keep that core busy. Undefined where
+ * there is one core or no taskset.
+ */
+function oneCorePlacement() {
+  const cores = availableParallelism();
+  if (cores < 2 || spawnSync("taskset", ["-V"]).status !== 0) return undefined;
+  /** Moves every thread of each process onto `cpus` (a taskset list); threads started later inherit it. */
+  const place = (pids: number[], cpus: string) => {
+    for (const pid of pids) {
+      const placed = spawnSync("taskset", ["-a", "-cp", cpus, String(pid)], { encoding: "utf8" });
+      if (placed.status !== 0)
+        throw new Error(`taskset could not move process ${pid} to CPU ${cpus}: ${placed.stderr}`);
+    }
+  };
+  return {
+    searchCore: String(cores - 1),
+    split(search: number[], others: number[]) {
+      place(search, String(cores - 1));
+      place(others, cores > 2 ? `0-${cores - 2}` : "0");
+    },
+    spread(pids: number[]) {
+      place(pids, `0-${cores - 1}`);
+    },
+  };
 }
 
 /** How the event → searchable probe runs: how often it polls, how long it pauses at random between probes. */
@@ -350,6 +381,9 @@ export default async function searchBench(): Promise<void> {
     Awaited<ReturnType<typeof cpuPerCall<Awaited<ReturnType<typeof cpuPerCall<Measurement>>>>>>
   > = [];
   const benchCoreShares: number[] = [];
+  const placement = oneCorePlacement();
+  const aloneOneCoreRounds: Measurement[] = [];
+  const gatewayOneCoreRounds: Array<Awaited<ReturnType<typeof cpuPerCall<Measurement>>>> = [];
   let sdkRpc: Measurement;
   try {
     // The customer's path: the gateway as deployed (its main.ts in its own process, rate limits counted in Redis) in
@@ -403,6 +437,24 @@ export default async function searchBench(): Promise<void> {
       // Share of a core this process used meanwhile (it only waits): its garbage collector's work shows up here.
       const benchCpu = process.cpuUsage(benchCpuBefore);
       benchCoreShares.push((benchCpu.user + benchCpu.system) / 1000 / (performance.now() - benchWallBefore));
+      if (placement) {
+        // The same two paths again with the engine alone and the service on one and the same core (see
+        // oneCorePlacement): the overhead of the customer's path, core for core. The load client inherits this
+        // process's cores.
+        const search = [searchProcess.child.pid as number, engine.pid];
+        const others = [gateway.child.pid as number, process.pid];
+        placement.split(search, others);
+        try {
+          aloneOneCoreRounds.push(await engine.alone());
+          gatewayOneCoreRounds.push(
+            await cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
+              fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once, search on one core"),
+            ),
+          );
+        } finally {
+          placement.spread([...search, ...others]);
+        }
+      }
     }
     extra.embeddedRpcServerSideMeanMs = await serverSideMeanMs(searchProcess.url);
     // The storefront's client, decoding every answer, against the warm service.
@@ -431,6 +483,23 @@ export default async function searchBench(): Promise<void> {
     Number((run.result.result.opsPerSecond / (aloneRounds[round] as Measurement).opsPerSecond).toFixed(3)),
   );
   extra.benchProcessCoreShareAt8 = benchCoreShares.map((share) => Number(share.toFixed(2)));
+  if (placement) {
+    const aloneOneCore = median(aloneOneCoreRounds, (run) => run.opsPerSecond);
+    const gatewayOneCore = median(gatewayOneCoreRounds, (run) => run.result.opsPerSecond);
+    comparisons.push({
+      name: "gateway x8 vs in process, search on one core",
+      subject: gatewayOneCore.result,
+      baseline: aloneOneCore,
+    });
+    extra.oneCoreSearchCpu = placement.searchCore;
+    extra.aloneOneCoreRoundsPerSecond = perSecond(aloneOneCoreRounds);
+    extra.gateway8OneCoreRoundsPerSecond = perSecond(gatewayOneCoreRounds.map((run) => run.result));
+    extra.gateway8OverAloneOneCoreByRound = gatewayOneCoreRounds.map((run, round) =>
+      Number((run.result.opsPerSecond / (aloneOneCoreRounds[round] as Measurement).opsPerSecond).toFixed(3)),
+    );
+    extra.inProcessOneCoreCpuMicrosPerCall = 1e6 / aloneOneCore.opsPerCpuSecond;
+    extra.searchServiceOneCoreCpuMicrosPerCallBehindGateway = gatewayOneCore.micros;
+  }
   comparisons.push({ name: "embedded RPC, SDK client", subject: sdkRpc, baseline: embeddedRpc });
   comparisons.push({ name: "gateway x1 vs direct", subject: gatewayRpc, baseline: embeddedRpc });
   comparisons.push({ name: "gateway x8 vs direct", subject: gatewayRpc8, baseline: direct8.result });
