@@ -190,7 +190,8 @@ export async function createSearch(
           stopping = true;
           clearInterval(timer);
           reindexServer?.stop();
-          for (const consumer of consumers) await consumer.stop();
+          // Durables of this process only: nothing resumes them, so they go now rather than after a day idle.
+          for (const consumer of consumers) await consumer.remove();
           await saving;
           await saveSnapshot();
           await readModel.close();

@@ -20,7 +20,7 @@ import {
   SearchService,
   SortOrder,
 } from "@shop/contracts/shop/search/v1/search_service_pb.js";
-import { createLogger, createPlatform, type RunningService } from "@shop/platform";
+import { createLogger, createPlatform, namespacedStream, type RunningService } from "@shop/platform";
 import {
   clientFor,
   createTestEnv,
@@ -236,7 +236,19 @@ describe.each(backends)("search service on $name", ({ backend }) => {
       { query: "", filter: { inStockOnly: true }, sort: SortOrder.TITLE, pageSize: 100 },
     ];
     const before = await Promise.all(queries.map((q) => search.searchProducts(q)));
+    const durables = async () => {
+      const names: string[] = [];
+      for (const stream of ["PRODUCTS", "INVENTORY"]) {
+        for await (const info of nats.jsm.consumers.list(namespacedStream(env.namespace, stream))) {
+          if (info.name.includes("search-e2e-")) names.push(info.name);
+        }
+      }
+      return names;
+    };
+    expect(await durables()).not.toEqual([]);
     await service.handle.stop();
+    // The stopped process's own durables are gone, not left to idle out.
+    expect(await durables()).toEqual([]);
 
     service = await startSearch();
     search = clientFor(SearchService, service.running.url);

@@ -62,6 +62,11 @@ export interface EventConsumerOptions {
 export interface EventConsumer {
   /** Stops fetching, finishes the message in hand and returns. */
   stop(): Promise<void>;
+  /**
+   * Stops, then deletes the durable from the server: for a consumer of one process only (a replica that keeps its own
+   * copy), which nothing will resume. A failure to delete is left to the server's inactivity threshold.
+   */
+  remove(): Promise<void>;
   /** Resolves once the consumer has no pending messages (handy for tests and rebuilds). */
   caughtUp(timeoutMs?: number): Promise<void>;
 }
@@ -180,11 +185,17 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     }
   })();
 
+  const stop = async () => {
+    if (metrics?.lags.get(durable) === lag) metrics.lags.delete(durable);
+    await messages?.close();
+    await loop.catch(() => undefined);
+  };
+
   return {
-    async stop() {
-      if (metrics?.lags.get(durable) === lag) metrics.lags.delete(durable);
-      await messages?.close();
-      await loop.catch(() => undefined);
+    stop,
+    async remove() {
+      await stop();
+      await jsm.consumers.delete(stream, durable).catch(() => undefined);
     },
     async caughtUp(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
