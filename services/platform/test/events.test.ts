@@ -4,6 +4,7 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createLogger,
+  type EventConsumerOptions,
   eventSubject,
   isNewer,
   MemoryAppliedVersions,
@@ -37,6 +38,10 @@ afterAll(async () => {
 
 const stockLevelSet = (sku: string, quantity: number, version: number) =>
   create(StockLevelSetSchema, { meta: newEventMeta(sku, version), sku, quantity: BigInt(quantity), productId: "p1" });
+
+/** A consumer of this file's namespace on the test's JetStream, with the silent logger. */
+const consumerOfThisNamespace = (options: Omit<EventConsumerOptions, "js" | "jsm" | "logger" | "namespace">) =>
+  startEventConsumer({ ...options, js: stream.js, jsm: stream.jsm, logger, namespace: env.namespace });
 
 describe("contract subjects and streams", () => {
   it("fills subject templates from the event and prefixes the namespace", () => {
@@ -81,11 +86,7 @@ describe("consuming", () => {
   it("drops duplicates and stale versions with the version gate", async () => {
     const applied = new MemoryAppliedVersions();
     const levels = new Map<string, bigint>();
-    const consumer = await startEventConsumer({
-      js: stream.js,
-      jsm: stream.jsm,
-      logger,
-      namespace: env.namespace,
+    const consumer = await consumerOfThisNamespace({
       name: "gate-test",
       handlers: [
         on(StockLevelSetSchema, async (event) => {
@@ -113,12 +114,8 @@ describe("consuming", () => {
     for (const sku of ["LAG-1", "LAG-2", "LAG-3"]) {
       await stream.events.publish(StockLevelSetSchema, stockLevelSet(sku, 1, 1));
     }
-    const consumer = await startEventConsumer({
-      js: stream.js,
-      jsm: stream.jsm,
-      logger,
+    const consumer = await consumerOfThisNamespace({
       metrics,
-      namespace: env.namespace,
       name: "lag-test",
       // Only the LAG events are held until released, so exactly those three stay unacknowledged.
       handlers: [on(StockLevelSetSchema, (event) => (event.sku.startsWith("LAG-") ? held : undefined))],
@@ -137,12 +134,8 @@ describe("consuming", () => {
     let attempts = 0;
     const good: string[] = [];
     const metrics = new Registry();
-    const consumer = await startEventConsumer({
-      js: stream.js,
-      jsm: stream.jsm,
-      logger,
+    const consumer = await consumerOfThisNamespace({
       metrics,
-      namespace: env.namespace,
       name: "poison-test",
       maxDeliver: 3,
       backoffMs: [10],

@@ -35,30 +35,39 @@ export function pipelineMetrics(registry: Registry): PipelineMetrics {
   const backlogs = new Set<() => Promise<OutboxBacklog>>();
   const lags = new Map<string, () => Promise<ConsumerLag>>();
   const registers = [registry];
-  // A source that cannot answer (its database is down) leaves its gauges out of the scrape rather than stale.
-  const backlogReadings = () => Promise.allSettled([...backlogs].map((read) => read()));
-  new Gauge({
-    name: "outbox_backlog_events",
-    help: "Events committed to the outbox that no relay has published to JetStream yet",
-    registers,
-    async collect() {
-      this.reset();
-      const readings = await backlogReadings();
-      const answered = readings.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-      if (answered.length > 0) this.set(answered.reduce((sum, b) => sum + b.events, 0));
-    },
+  // One scrape collects every gauge at once: the two backlog gauges share one reading of each source, and the two lag
+  // gauges one consumer-info request per consumer. A source that cannot answer (its database is down) leaves its
+  // gauges out of the scrape rather than stale.
+  const readBacklogs = inFlightOnce(async () => {
+    const readings = await Promise.allSettled([...backlogs].map((read) => read()));
+    return readings.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   });
-  new Gauge({
-    name: "outbox_oldest_event_age_seconds",
-    help: "How long the oldest unpublished outbox event has waited (0 when the outbox is empty)",
-    registers,
-    async collect() {
-      this.reset();
-      const readings = await backlogReadings();
-      const answered = readings.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-      if (answered.length > 0) this.set(Math.max(...answered.map((b) => b.oldestAgeSeconds)));
-    },
+  const readLags = inFlightOnce(async () => {
+    const entries = [...lags];
+    const readings = await Promise.allSettled(entries.map(([, read]) => read()));
+    return readings.flatMap((r, at) => (r.status === "fulfilled" ? [[entries[at]?.[0] ?? "", r.value] as const] : []));
   });
+  const backlogGauge = (name: string, help: string, combine: (answered: OutboxBacklog[]) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.reset();
+        const answered = await readBacklogs();
+        if (answered.length > 0) this.set(combine(answered));
+      },
+    });
+  backlogGauge(
+    "outbox_backlog_events",
+    "Events committed to the outbox that no relay has published to JetStream yet",
+    (answered) => answered.reduce((sum, b) => sum + b.events, 0),
+  );
+  backlogGauge(
+    "outbox_oldest_event_age_seconds",
+    "How long the oldest unpublished outbox event has waited (0 when the outbox is empty)",
+    (answered) => Math.max(...answered.map((b) => b.oldestAgeSeconds)),
+  );
   const lagGauge = (name: string, help: string, pick: (lag: ConsumerLag) => number) =>
     new Gauge({
       name,
@@ -67,11 +76,7 @@ export function pipelineMetrics(registry: Registry): PipelineMetrics {
       registers,
       async collect() {
         this.reset();
-        const entries = [...lags];
-        const readings = await Promise.allSettled(entries.map(([, read]) => read()));
-        readings.forEach((reading, at) => {
-          if (reading.status === "fulfilled") this.set({ consumer: entries[at]?.[0] }, pick(reading.value));
-        });
+        for (const [consumer, lag] of await readLags()) this.set({ consumer }, pick(lag));
       },
     });
   lagGauge(
@@ -107,4 +112,15 @@ export function pipelineMetrics(registry: Registry): PipelineMetrics {
   };
   byRegistry.set(registry, metrics);
   return metrics;
+}
+
+/** `read`, with calls made while one is in flight sharing its answer (the gauges of one scrape are collected at once). */
+function inFlightOnce<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= read().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  };
 }
