@@ -226,8 +226,15 @@ describe.skipIf(!haveChromium)("the storefront in Chromium", () => {
       await context?.close().catch(() => undefined);
     });
 
-    /** Waits until the page the address names has rendered. */
-    const settled = () => page.waitForSelector("#app[aria-busy=false]");
+    /**
+     * Waits until the page the address names has rendered. The hash changes at once but its hashchange event runs
+     * later, so until the render records the hash it answered, the page may still be settled on the previous one.
+     */
+    const settled = () =>
+      page.waitForFunction(() => {
+        const app = document.getElementById("app");
+        return app?.getAttribute("aria-busy") === "false" && app.dataset.renderedHash === location.hash;
+      });
     const go = async (hash: string) => {
       await page.evaluate((h) => {
         location.hash = h;

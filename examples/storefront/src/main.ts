@@ -65,7 +65,8 @@ async function route(): Promise<void> {
   leaving?.abort();
   const current = new AbortController();
   leaving = current;
-  const [path = "/", query = ""] = location.hash.replace(/^#/, "").split("?");
+  const hash = location.hash;
+  const [path = "/", query = ""] = hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(query);
   const sf: Storefront = {
     settings,
@@ -97,6 +98,9 @@ async function route(): Promise<void> {
     if (current.signal.aborted) return;
     app.replaceChildren(notice("error", describeError(err, settings)));
   }
+  // The address this render answered: the hash changes before its hashchange event runs, so "not busy" alone may
+  // still describe the previous page.
+  app.dataset.renderedHash = hash;
   app.setAttribute("aria-busy", "false");
   window.scrollTo(0, 0);
 }
