@@ -11,7 +11,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { loadConfig, natsConnectionOptions, platformConfigSpec } from "@shop/platform";
+import {
+  contractStreams,
+  ensureStreams,
+  loadConfig,
+  natsAuthorizationConfig,
+  natsConnectionOptions,
+  platformConfigSpec,
+} from "@shop/platform";
 import { freePort, waitFor } from "@shop/platform/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -226,16 +233,30 @@ const breakages: Breakage[] = [
     what: "a NATS node that lets clients in without credentials",
     reported: /nats-2 lets clients in without credentials/,
     compose: (doc) => {
-      at(doc, "nats-2").command = without(without(at(doc, "nats-2").command, "--user"), "--pass");
+      at(doc, "nats-2").command = without(at(doc, "nats-2").command, "-c");
     },
   },
   {
-    what: "a NATS node's password written into the file",
-    reported: /nats-1's client password is written in the file/,
+    what: "a client password on a NATS node's command line",
+    reported: /nats-1 takes a client password on its command line/,
     compose: (doc) => {
-      at(doc, "nats-1").command = at(doc, "nats-1").command.map((word, i, all) =>
-        all[i - 1] === "--pass" ? "hunter2hunter2" : word,
-      );
+      at(doc, "nats-1").command = [...at(doc, "nats-1").command, "--user", "shop", "--pass", "hunter2hunter2"];
+    },
+  },
+  {
+    what: "a NATS node reading another authorization config than the generated one",
+    reported:
+      /nats-3's config \/etc\/nats\/authorization\.conf is not what `npx tsx scripts\/nats-users\.ts --conf` generates/,
+    compose: (doc) => {
+      at(doc, "nats-3").volumes = ["nats-3-data:/data", "./README.md:/etc/nats/authorization.conf:ro"];
+    },
+  },
+  {
+    what: "a NATS node not given a service's password",
+    reported: /nats-2 is not given SHOP_NATS_ORDERS_PASSWORD from \.env/,
+    compose: (doc) => {
+      const { SHOP_NATS_ORDERS_PASSWORD: _, ...rest } = at(doc, "nats-2").environment;
+      at(doc, "nats-2").environment = rest;
     },
   },
   {
@@ -258,22 +279,30 @@ const breakages: Breakage[] = [
     },
   },
   {
-    what: "NATS routes that take the clients' password",
-    reported: /nats-2's routes take the clients' password/,
+    what: "NATS routes that take a client's password",
+    reported: /nats-2's routes take a client's password/,
     compose: (doc) => {
       for (const host of ["nats-1", "nats-2", "nats-3"]) {
         at(doc, host).command = at(doc, host).command.map((word) =>
-          word.replaceAll("SHOP_NATS_ROUTE_PASSWORD", "SHOP_NATS_PASSWORD"),
+          word.replaceAll("SHOP_NATS_ROUTE_PASSWORD", "SHOP_NATS_GATEWAY_PASSWORD"),
         );
       }
     },
   },
   {
-    what: "a service not given the NATS password",
-    reported: /search is not given the credentials the NATS nodes require: set SHOP_NATS_USER and SHOP_NATS_PASSWORD/,
+    what: "a service not given its NATS user",
+    reported:
+      /search is not given its NATS user: set SHOP_NATS_USER=search and SHOP_NATS_PASSWORD=\$\{SHOP_NATS_SEARCH_PASSWORD/,
     compose: (doc) => {
       delete at(doc, "search").environment.SHOP_NATS_USER;
       delete at(doc, "search").environment.SHOP_NATS_PASSWORD;
+    },
+  },
+  {
+    what: "a service connecting with another service's NATS password",
+    reported: /search is not given its NATS user/,
+    compose: (doc) => {
+      at(doc, "search").environment.SHOP_NATS_PASSWORD = `\${SHOP_NATS_PRODUCTS_PASSWORD:?set it}`;
     },
   },
   {
@@ -352,6 +381,10 @@ describe("docker-compose.yml", () => {
     ).not.toEqual([]);
   });
 
+  it("mounts nats/authorization.conf as the generator makes it now, so the permissions cannot go stale", () => {
+    expect(readFileSync(join(root, "nats", "authorization.conf"), "utf8")).toBe(natsAuthorizationConfig());
+  });
+
   it("requires every secret from .env, and the README says how to make each one", () => {
     const required = requiredComposeVariables(composeFile);
     expect(required).toEqual(
@@ -406,9 +439,16 @@ function movedUrl(url: string, port: number | undefined): string {
 
 /**
  * A NATS node's compose command line (interpolated) for a local process: the same flags, with the hosts and ports it
- * names moved to free local ones (in compose every node has 4222/6222/8222 to itself) and the store in `store`.
+ * names moved to free local ones (in compose every node has 4222/6222/8222 to itself), the store in `store` and a
+ * config file read where compose mounts it from (`mounts`: container path → checkout path).
  */
-function localNatsCommand(command: string[], host: string, ports: Map<string, NodePorts>, store: string): string[] {
+function localNatsCommand(
+  command: string[],
+  host: string,
+  ports: Map<string, NodePorts>,
+  store: string,
+  mounts: Map<string, string>,
+): string[] {
   const own = ports.get(host) as NodePorts;
   const flags = command[0] === "nats-server" ? command.slice(1) : command;
   const local = ["-a", "127.0.0.1", "-p", String(own.client)];
@@ -426,6 +466,8 @@ function localNatsCommand(command: string[], host: string, ports: Map<string, No
       "-m": () => String(own.monitor),
       "--store_dir": () => store,
       "-sd": () => store,
+      "-c": () => mounts.get(value) ?? value,
+      "--config": () => mounts.get(value) ?? value,
     };
     const move = moved[flag];
     if (move !== undefined) {
@@ -444,7 +486,7 @@ describe.runIf(existsSync(natsServer))("the NATS cluster as docker-compose.yml r
     await Promise.all(children.map((child) => stopProcess(child)));
   });
 
-  it("forms one JetStream cluster, for clients with the services' credentials only, whose streams keep taking writes when a node is killed", {
+  it("forms one JetStream cluster, for the services' users only, whose streams keep taking writes when a node is killed", {
     timeout: 180_000,
   }, async () => {
     const doc = parse(readFileSync(composeFile, "utf8"), { merge: true }) as Compose;
@@ -464,8 +506,22 @@ describe.runIf(existsSync(natsServer))("the NATS cluster as docker-compose.yml r
       const store = join(scratch, "nats", host);
       mkdirSync(store, { recursive: true });
       const command = interpolated(doc.services[host]?.command ?? []);
-      const child = spawn(natsServer, localNatsCommand(command, host, ports, store), {
+      const mounts = new Map(
+        ((doc.services[host]?.volumes ?? []) as string[])
+          .map((volume) => volume.split(":"))
+          .filter(([source]) => source?.startsWith("./"))
+          .map(([source, target]) => [target ?? "", join(root, source ?? "")]),
+      );
+      // The node's environment as compose gives it: the passwords its config file names.
+      const nodeEnv = Object.fromEntries(
+        Object.entries(doc.services[host]?.environment ?? {}).map(([name, value]) => [
+          name,
+          interpolate(value, dotEnv),
+        ]),
+      );
+      const child = spawn(natsServer, localNatsCommand(command, host, ports, store, mounts), {
         stdio: "ignore",
+        env: { ...process.env, ...nodeEnv },
       });
       children.push(child);
       byName.set(host, child);
@@ -486,17 +542,28 @@ describe.runIf(existsSync(natsServer))("the NATS cluster as docker-compose.yml r
       ]),
     );
     const config = loadConfig(platformConfigSpec, { ...productsEnv, SHOP_NATS_URL: servers.join(",") });
-    expect(config.SHOP_NATS_PASSWORD, "products is given the NATS password").not.toBe("");
+    expect(config.SHOP_NATS_USER, "products connects as its own NATS user").toBe("products");
+    expect(config.SHOP_NATS_PASSWORD, "products is given its NATS password").not.toBe("");
     const nc = await connect(natsConnectionOptions("compose-check", config));
     try {
       const jsm = await jetstreamManager(nc, { timeout: 5_000 });
       const js = jetstream(nc, { timeout: 5_000 });
-      const stream = "COMPOSE_CLUSTER_CHECK";
-      await retry(() => jsm.streams.add({ name: stream, subjects: ["compose.check"], num_replicas: 3 }));
+      // Products may make only the contract's streams, and publish only its own events.
+      await expect(jsm.streams.add({ name: "COMPOSE_CLUSTER_CHECK", subjects: ["compose.check"] })).rejects.toThrow(
+        /Permissions Violation/,
+      );
+      const spec = contractStreams().find((candidate) => candidate.name === "PRODUCTS");
+      if (spec === undefined) throw new Error("the contract has no PRODUCTS stream");
+      const stream = spec.name;
+      await retry(() => ensureStreams(jsm, [spec], { replicas: 3 }));
       const publish = (from: number, to: number) =>
         Promise.all(
           Array.from({ length: to - from }, (_, i) =>
-            retry(() => js.publish("compose.check", `event ${from + i}`, { msgID: `event-${from + i}` })),
+            retry(() =>
+              js.publish(`shop.products.product.check-${from + i}`, `event ${from + i}`, {
+                msgID: `event-${from + i}`,
+              }),
+            ),
           ),
         );
       await publish(0, 50);

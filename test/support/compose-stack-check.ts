@@ -9,7 +9,13 @@ import { dirname, join, normalize } from "node:path";
 import { loadGatewayConfig } from "@shop/gateway";
 import { loadInventoryConfig } from "@shop/inventory";
 import { loadOrdersConfig } from "@shop/orders";
-import { isConfigError } from "@shop/platform";
+import {
+  isConfigError,
+  type NatsServiceName,
+  natsAuthorizationConfig,
+  natsPasswordVariable,
+  natsServiceNames,
+} from "@shop/platform";
 import { loadProductsConfig } from "@shop/products";
 import { loadSearchConfig } from "@shop/search";
 import { loadStripeEmulatorConfig } from "@shop/stripe-emulator";
@@ -29,6 +35,7 @@ const configLoaders: Record<string, ConfigLoader> = {
   gateway: loadGatewayConfig,
 };
 
+const natsPassword = () => `pw${randomBytes(32).toString("hex")}`;
 const apiKey = () => `sk_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
 
 /**
@@ -43,7 +50,8 @@ export const exampleSecrets: Record<string, () => string> = {
   SHOP_STRIPE_WEBHOOK_SECRET: () => `whsec_${randomBytes(24).toString("hex")}`,
   SHOP_POSTGRES_PASSWORD: () => randomBytes(32).toString("hex"),
   SHOP_REDIS_PASSWORD: () => randomBytes(32).toString("hex"),
-  SHOP_NATS_PASSWORD: () => randomBytes(32).toString("hex"),
+  // nats-server reads these as config values: the leading letters keep a password like 1e5… from being a number.
+  ...Object.fromEntries(natsServiceNames.map((service) => [natsPasswordVariable(service), natsPassword])),
   SHOP_NATS_ROUTE_PASSWORD: () => randomBytes(32).toString("hex"),
 };
 
@@ -435,9 +443,9 @@ function fromEnvFile(raw: string | undefined): boolean {
 
 /**
  * NATS: three JetStream nodes, each routing to the other two with its own store, every service knowing all three;
- * clients and routes alike authenticated, with passwords from .env, and every service given the client credentials.
+ * clients (one user per service, with its own permissions) and routes alike authenticated, with passwords from .env.
  */
-function checkNats({ compose, services, shop, listens, vars, problems }: Stack): void {
+function checkNats({ root, compose, services, shop, listens, vars, problems }: Stack): void {
   const nats = Object.keys(services).filter((host) => (services[host]?.image ?? "").startsWith("nats:"));
   if (nats.length !== 3) problems.push(`NATS runs as ${nats.length} node(s), not a 3-node cluster`);
   const commandOf = (service: ComposeService) => rawCommandOf(service).map((word) => interpolate(word, vars));
@@ -472,7 +480,7 @@ function checkNats({ compose, services, shop, listens, vars, problems }: Stack):
     }
     for (const route of routes)
       if (!others.includes(route.host)) problems.push(`${host} routes to ${route.host}, not another node`);
-    checkNatsAuth(host, services[host] ?? {}, vars, routeCredentials, problems);
+    checkNatsAuth(root, host, services[host] ?? {}, vars, routeCredentials, problems);
     const storeDir = flagValue(command, "-sd", "--store_dir");
     const store = mountedVolumes(service).find((volume) => volume.target === storeDir);
     if (storeDir === undefined || store === undefined || !(store.source in (compose.volumes ?? {}))) {
@@ -507,18 +515,21 @@ function checkNats({ compose, services, shop, listens, vars, problems }: Stack):
   }
 }
 
-/** The client credentials a NATS node requires (`--user`/`--pass` or `--auth`), as the service variables that match. */
-function natsClientCredentials(command: string[]): Record<string, string> | undefined {
-  const user = flagValue(command, "--user");
-  const password = flagValue(command, "--pass");
-  const token = flagValue(command, "--auth");
-  if (user !== undefined && password !== undefined) return { SHOP_NATS_USER: user, SHOP_NATS_PASSWORD: password };
-  if (token !== undefined) return { SHOP_NATS_TOKEN: token };
-  return undefined;
+/** The path of a node's config file (`-c`), and where that file is in the checkout (the mount's source). */
+function natsConfigFile(root: string, service: ComposeService, command: string[]): { path?: string; source?: string } {
+  const path = flagValue(command, "-c", "--config");
+  const mount = mountedVolumes(service).find((volume) => volume.target === path);
+  const source = mount && /^\.{0,2}\//.test(mount.source) ? join(root, mount.source) : undefined;
+  return { path, source };
 }
 
-/** A node refuses clients and routes without credentials, and takes both passwords from .env. */
+/**
+ * A node refuses clients without credentials: each service is a user of the generated authorization config, mounted
+ * as it is committed and current, with the passwords from .env in the node's environment and none on its command line.
+ * Routes take a password of their own, from .env too.
+ */
 function checkNatsAuth(
+  root: string,
   host: string,
   service: ComposeService,
   vars: Env,
@@ -527,11 +538,22 @@ function checkNatsAuth(
 ): void {
   const raw = rawCommandOf(service);
   const command = raw.map((word) => interpolate(word, vars));
-  const client = natsClientCredentials(command);
-  if (client === undefined) {
-    problems.push(`${host} lets clients in without credentials: give it --user and --pass (or --auth) from .env`);
-  } else if (!fromEnvFile(flagValue(raw, "--pass") ?? flagValue(raw, "--auth"))) {
-    problems.push(`${host}'s client password is written in the file; take it from .env as \${…:?…}`);
+  if (["--user", "--pass", "--auth"].some((flag) => flagValue(command, flag) !== undefined)) {
+    problems.push(`${host} takes a client password on its command line: clients are the users of its config file`);
+  }
+  const config = natsConfigFile(root, service, command);
+  if (config.path === undefined) {
+    problems.push(`${host} lets clients in without credentials: give it -c with the generated nats/authorization.conf`);
+  } else if (config.source === undefined || !existsSync(config.source)) {
+    problems.push(`${host} reads its config from ${config.path}, which no file of the checkout is mounted at`);
+  } else if (readFileSync(config.source, "utf8") !== natsAuthorizationConfig()) {
+    problems.push(
+      `${host}'s config ${config.path} is not what \`npx tsx scripts/nats-users.ts --conf\` generates now: regenerate nats/authorization.conf`,
+    );
+  }
+  const env = environmentOf(service);
+  for (const name of natsServiceNames.map(natsPasswordVariable)) {
+    if (!fromEnvFile(env[name])) problems.push(`${host} is not given ${name} from .env, which its config names`);
   }
   const own = routeCredentials.get(host) ?? "";
   if (!own.includes(":")) {
@@ -540,8 +562,9 @@ function checkNatsAuth(
     if (!fromEnvFile(flagValue(raw, "--cluster", "--cluster_listen"))) {
       problems.push(`${host}'s route password is written in the file; take it from .env as \${…:?…}`);
     }
-    if (client !== undefined && Object.values(client).includes(own.slice(own.indexOf(":") + 1))) {
-      problems.push(`${host}'s routes take the clients' password: give routes a secret of their own`);
+    const clientPasswords = natsServiceNames.map((name) => interpolate(env[natsPasswordVariable(name)] ?? "", vars));
+    if (clientPasswords.includes(own.slice(own.indexOf(":") + 1))) {
+      problems.push(`${host}'s routes take a client's password: give routes a secret of their own`);
     }
   }
   for (const route of (flagValue(command, "--routes") ?? "").split(",").filter(Boolean)) {
@@ -553,7 +576,7 @@ function checkNatsAuth(
   }
 }
 
-/** Every node takes the same client credentials, and every service that reads SHOP_NATS_URL is given them. */
+/** Every service that reads SHOP_NATS_URL connects as its own user, with the password the nodes give that user. */
 function checkNatsClients(
   nats: string[],
   services: Record<string, ComposeService>,
@@ -561,19 +584,24 @@ function checkNatsClients(
   vars: Env,
   problems: string[],
 ): void {
-  const credentials = nats.map((host) =>
-    natsClientCredentials(rawCommandOf(services[host] ?? {}).map((word) => interpolate(word, vars))),
-  );
-  const distinct = new Set(credentials.map((given) => JSON.stringify(given ?? {})));
-  if (distinct.size > 1) problems.push("the NATS nodes take different client credentials");
-  const required = credentials.find((given) => given !== undefined);
-  if (required === undefined || distinct.size > 1) return;
+  const nodeEnv = environmentOf(services[nats[0] ?? ""] ?? {});
   for (const container of shop) {
     if (!container.reads.has("SHOP_NATS_URL")) continue;
-    const wrong = Object.entries(required).filter(([name, value]) => container.env[name] !== value);
-    if (wrong.length > 0) {
+    if (!(natsServiceNames as readonly string[]).includes(container.service)) {
       problems.push(
-        `${container.host} is not given the credentials the NATS nodes require: set ${wrong.map(([name]) => name).join(" and ")} as the nodes' ${"SHOP_NATS_TOKEN" in required ? "--auth" : "--user and --pass"}`,
+        `${container.host}: ${container.service} has no NATS user (services/platform/src/nats-permissions.ts)`,
+      );
+      continue;
+    }
+    const variable = natsPasswordVariable(container.service as NatsServiceName);
+    const password = interpolate(nodeEnv[variable] ?? "", vars);
+    if (
+      container.env.SHOP_NATS_USER !== container.service ||
+      password === "" ||
+      container.env.SHOP_NATS_PASSWORD !== password
+    ) {
+      problems.push(
+        `${container.host} is not given its NATS user: set SHOP_NATS_USER=${container.service} and SHOP_NATS_PASSWORD=\${${variable}:?…}`,
       );
     }
   }

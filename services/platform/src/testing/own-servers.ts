@@ -63,7 +63,14 @@ export interface OwnServer {
   dispose(): Promise<void>;
 }
 
-function ownServer(port: number, url: string, command: string, args: string[], dir?: string): OwnServer {
+function ownServer(
+  port: number,
+  url: string,
+  command: string,
+  args: string[],
+  dir?: string,
+  env?: Record<string, string>,
+): OwnServer {
   let child: ChildProcess | undefined;
   const kill = async () => {
     if (!child || child.exitCode !== null) return;
@@ -77,7 +84,7 @@ function ownServer(port: number, url: string, command: string, args: string[], d
     port,
     kill,
     async start() {
-      child = spawn(command, args, { stdio: "ignore" });
+      child = spawn(command, args, { stdio: "ignore", env: env && { ...process.env, ...env } });
       await waitForPort(port);
     },
     async dispose() {
@@ -107,9 +114,12 @@ export async function startOwnRedis(): Promise<OwnServer> {
 /**
  * A nats-server with JetStream on its own store directory, which survives a kill and restart. `args` are further
  * flags, e.g. `["--user", user, "--pass", password]` for a server that requires authentication; `port` a port of this
- * test's, e.g. where a killed server listened, to be replaced by one configured otherwise (default: a free one).
+ * test's, e.g. where a killed server listened, to be replaced by one configured otherwise (default: a free one);
+ * `env` more of its environment, e.g. the passwords a config file (`-c`) names as `$VARIABLE`s.
  */
-export async function startOwnNats(options: { args?: string[]; port?: number } = {}): Promise<OwnServer> {
+export async function startOwnNats(
+  options: { args?: string[]; port?: number; env?: Record<string, string> } = {},
+): Promise<OwnServer> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "shop-nats-"));
   const server = ownServer(
@@ -118,6 +128,7 @@ export async function startOwnNats(options: { args?: string[]; port?: number } =
     "/usr/sbin/nats-server",
     ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir, ...(options.args ?? [])],
     dir,
+    options.env,
   );
   await server.start();
   return server;

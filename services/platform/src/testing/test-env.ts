@@ -29,7 +29,15 @@ export interface TestEnvOptions {
    * NATS servers the test owns instead of the shared one, e.g. every node of `startOwnNatsCluster`, and the replicas
    * its streams get. Default: the shared server, streams at 1 replica.
    */
-  nats?: { urls: string[]; streamReplicas?: number };
+  nats?: {
+    urls: string[];
+    streamReplicas?: number;
+    /**
+     * false leaves the streams to the test, which disposes of the whole server (one that lets no unauthenticated
+     * client delete streams, as a server with per-service users). Default true: cleanup deletes them.
+     */
+    removeStreams?: boolean;
+  };
 }
 
 /** Gives a test file isolated resources on the running servers; call `cleanup` in afterAll. */
@@ -65,23 +73,29 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
       SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "silent",
       SHOP_TOKEN_KEYS: generateTestTokenKeys(),
     },
-    cleanup: () => cleanupNamespace(servers, namespace),
+    cleanup: () => cleanupNamespace(servers, namespace, { removeStreams: options.nats?.removeStreams ?? true }),
   };
 }
 
-/** Drops the namespace's Postgres schema, its streams (and KV buckets) and its Redis keys. */
-export async function cleanupNamespace(servers: TestServers, namespace: string): Promise<void> {
+/** Drops the namespace's Postgres schema, its streams (and KV buckets, unless `removeStreams` is false) and Redis keys. */
+export async function cleanupNamespace(
+  servers: TestServers,
+  namespace: string,
+  options: { removeStreams?: boolean } = {},
+): Promise<void> {
   const client = new pg.Client({ connectionString: servers.postgresUrl });
   await client.connect();
   await client.query(`drop schema if exists "${namespace}" cascade`);
   await client.end();
 
-  const nc = await connect({ servers: servers.natsUrl.split(",") });
-  const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) {
-    if (name.startsWith(`${namespace}_`) || name.startsWith(`KV_${namespace}`)) await jsm.streams.delete(name);
+  if (options.removeStreams ?? true) {
+    const nc = await connect({ servers: servers.natsUrl.split(",") });
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) {
+      if (name.startsWith(`${namespace}_`) || name.startsWith(`KV_${namespace}`)) await jsm.streams.delete(name);
+    }
+    await nc.close();
   }
-  await nc.close();
 
   const redis = new Redis(servers.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
