@@ -3,7 +3,8 @@
 //   - embedded, in process (the read model, no RPC)      vs a linear scan and vs MiniSearch, same queries;
 //   - embedded over Connect (1 and 8 at once)              vs the engine in its own process: the RPC layer's cost;
 //   - through the gateway (its own process, 1 and 8)      vs that and vs direct: the customer's path;
-//   - OpenSearch over Connect                              vs the raw backend call (client → node) in process;
+//   - OpenSearch over Connect                              vs the raw backend call (client → node) in process,
+//     one at a time (latency) and 4 at once (the node's throughput);
 // RPC load comes from a separate process, as real clients would: wrk where installed (wrk-load.ts), else
 // search-load-client.ts; the SDK's client has a row of its own.
 // plus event → searchable delay (p50/p99) while stock changes flow, build times and index memory.
@@ -46,7 +47,13 @@ import {
 } from "@shop/platform";
 import { createTestEnv } from "@shop/platform/testing";
 import { createSearch, loadSearchConfig } from "@shop/search";
-import { type CatalogEvent, CatalogProjection, opensearchAlias, prepareSearch } from "@shop/search/internal";
+import {
+  type CatalogEvent,
+  CatalogProjection,
+  opensearchAlias,
+  prepareSearch,
+  searchBody,
+} from "@shop/search/internal";
 import { startOpenSearchNode } from "../test/support/opensearch/opensearch-node.js";
 import { type Comparison, type Measurement, measure, report } from "./harness.js";
 import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
@@ -294,6 +301,81 @@ async function baselineComparisons(
     comparisons.push({ name: "embedded vs MiniSearch", subject: embeddedInProcess, baseline: miniSearch });
   }
   return { comparisons, minisearchBuildSeconds };
+}
+
+interface ProfiledQuery {
+  type: string;
+  time_in_nanos: number;
+  children?: ProfiledQuery[];
+}
+
+interface ProfiledSearch {
+  took: number;
+  profile: {
+    shards: Array<{
+      searches: Array<{ query: ProfiledQuery[]; rewrite_time: number; collector: Array<{ time_in_nanos: number }> }>;
+      aggregations: Array<{ time_in_nanos: number }>;
+    }>;
+  };
+}
+
+/**
+ * Where an OpenSearch query's time goes, over the first 300 queries of the mix sent one at a time as the backend
+ * sends them: the node's own time (`took`) against the client's round trip and this process's CPU per call (the
+ * request and the JSON answer, and whatever else this process did meanwhile), then, from the profile API on the first
+ * 100, the shares of matching and scoring (by the type of each clause under the top-level query), collecting, rewriting
+ * and aggregating (facets). Profiling slows the node, so only its shares are reported.
+ */
+async function openSearchTimeSpent(
+  client: OpenSearchClient,
+  index: string,
+  queries: SearchProductsRequest[],
+): Promise<Record<string, unknown>> {
+  const bodies = queries.slice(0, 300).map((request) => searchBody(prepareSearch(request).query));
+  let tookMs = 0;
+  let roundTripMs = 0;
+  const cpuBefore = process.cpuUsage();
+  for (const body of bodies) {
+    const t0 = performance.now();
+    const response = await client.search({ index, body: body as never });
+    roundTripMs += performance.now() - t0;
+    tookMs += (response.body as { took: number }).took;
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  const nanos = { query: 0, collect: 0, rewrite: 0, aggregate: 0 };
+  const byClause = new Map<string, number>();
+  for (const body of bodies.slice(0, 100)) {
+    const response = await client.search({ index, body: { ...body, profile: true } as never });
+    for (const shard of (response.body as ProfiledSearch).profile.shards) {
+      for (const search of shard.searches) {
+        nanos.rewrite += search.rewrite_time;
+        for (const collector of search.collector) nanos.collect += collector.time_in_nanos;
+        for (const top of search.query) {
+          nanos.query += top.time_in_nanos;
+          for (const clause of top.children ?? [top]) {
+            byClause.set(clause.type, (byClause.get(clause.type) ?? 0) + clause.time_in_nanos);
+          }
+        }
+      }
+      for (const aggregation of shard.aggregations) nanos.aggregate += aggregation.time_in_nanos;
+    }
+  }
+  const profiled = nanos.query + nanos.collect + nanos.rewrite + nanos.aggregate;
+  const share = (n: number) => Math.round((1000 * n) / profiled) / 1000;
+  return {
+    opensearchTookMeanMs: tookMs / bodies.length,
+    opensearchRoundTripMeanMs: roundTripMs / bodies.length,
+    opensearchClientCpuMicrosPerCall: (cpu.user + cpu.system) / bodies.length,
+    opensearchProfileShares: {
+      query: share(nanos.query),
+      collect: share(nanos.collect),
+      rewrite: share(nanos.rewrite),
+      aggregate: share(nanos.aggregate),
+    },
+    opensearchProfileQueryByClause: Object.fromEntries(
+      [...byClause].sort((a, b) => b[1] - a[1]).map(([type, n]) => [type, share(n)]),
+    ),
+  };
 }
 
 /** Closed loop, one query at a time: latency without queueing in this single-threaded process. */
@@ -578,11 +660,7 @@ export default async function searchBench(): Promise<void> {
     extra.opensearchHeapMB = (nodeJvm?.jvm.mem.heap_max_in_bytes ?? 0) / 2 ** 20;
     extra.opensearchJvmAssertions = nodeJvm?.jvm.input_arguments.some((arg) => /^-(ea|enableassertions)\b/.test(arg));
     t0 = performance.now();
-    const {
-      search: openSearch,
-      server,
-      config,
-    } = await startSearch(env.serviceEnv, {
+    const { search: openSearch, config } = await startSearch(env.serviceEnv, {
       SHOP_SEARCH_BACKEND: "opensearch",
       SHOP_OPENSEARCH_URL: node.url,
       SHOP_OPENSEARCH_REFRESH_INTERVAL_MS: process.env.SHOP_OPENSEARCH_REFRESH_INTERVAL_MS ?? "",
@@ -611,8 +689,39 @@ export default async function searchBench(): Promise<void> {
     const raw: Measurement = await sequential("OpenSearch backend, in process", (i) =>
       openSearch.readModel.search(queries[i % queries.length] as SearchProductsRequest),
     );
-    const rpc = await fromOtherProcess(server.url, queriesFile, 1, "OpenSearch over Connect");
-    comparisons.push({ name: "OpenSearch RPC", subject: rpc, baseline: raw });
+    // Over Connect the service runs as deployed, as for the embedded backend: its main.ts in a process of its own (a
+    // second replica on the same alias, which the first one's lease leaves reading), so the bench's heap never taxes
+    // its collector. One caller at a time measures the node's latency and leaves all but one of its search threads
+    // idle; a node in service answers many customers at once, so its throughput is measured with 4 in flight (twice
+    // this machine's cores).
+    const replica = await startServiceProcess(
+      "search",
+      {
+        ...env.serviceEnv,
+        SHOP_SEARCH_BACKEND: "opensearch",
+        SHOP_OPENSEARCH_URL: node.url,
+        SHOP_SEARCH_CONSUMER: "bench-opensearch-rpc",
+      },
+      { nodeArgs: profileArgs("search-opensearch") },
+    );
+    try {
+      const rpc = await fromOtherProcess(replica.url, queriesFile, 1, "OpenSearch over Connect");
+      comparisons.push({ name: "OpenSearch RPC", subject: rpc, baseline: raw });
+      const rawConcurrent = await measure({
+        label: "OpenSearch backend, in process, 4 at once",
+        op: (_, i) => openSearch.readModel.search(queries[i % queries.length] as SearchProductsRequest),
+        concurrency: 4,
+      });
+      const rpcConcurrent = await cpuPerCall(replica.url, searchCalls, searchSeconds, () =>
+        fromOtherProcess(replica.url, queriesFile, 4, "OpenSearch over Connect, 4 at once"),
+      );
+      comparisons.push({ name: "OpenSearch x4 vs x1", subject: rawConcurrent, baseline: raw });
+      comparisons.push({ name: "OpenSearch RPC x4", subject: rpcConcurrent.result, baseline: rawConcurrent });
+      extra.opensearchServiceCpuMicrosPerCall = rpcConcurrent.micros;
+    } finally {
+      await replica.stop();
+    }
+    Object.assign(extra, await openSearchTimeSpent(admin, opensearchAlias(env.namespace), queries));
     comparisons.push({ name: "OpenSearch vs embedded", subject: raw, baseline: embeddedInProcess });
     // The interval the service's index writer promises (it refreshes the index itself; the index's own
     // refresh_interval is only a backstop). Probes start at random points of the writer's refresh cycle, three at a

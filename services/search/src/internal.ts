@@ -27,3 +27,4 @@ export type { CatalogIndexBackend, CatalogIndexVersion, IndexStats } from "./sto
 export { readCatalogSnapshot, writeCatalogSnapshot } from "./store/catalog-snapshot.js";
 export { createEmbeddedBackend } from "./store/embedded/embedded-backend.js";
 export { createOpenSearchBackend } from "./store/opensearch/opensearch-backend.js";
+export { searchBody } from "./store/opensearch/opensearch-query.js";
