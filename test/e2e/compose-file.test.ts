@@ -544,7 +544,7 @@ describe.runIf(existsSync(natsServer))("the NATS cluster as docker-compose.yml r
     const config = loadConfig(platformConfigSpec, { ...productsEnv, SHOP_NATS_URL: servers.join(",") });
     expect(config.SHOP_NATS_USER, "products connects as its own NATS user").toBe("products");
     expect(config.SHOP_NATS_PASSWORD, "products is given its NATS password").not.toBe("");
-    const nc = await connect(natsConnectionOptions("compose-check", config));
+    const nc = await connect(natsConnectionOptions("products", config));
     try {
       const jsm = await jetstreamManager(nc, { timeout: 5_000 });
       const js = jetstream(nc, { timeout: 5_000 });

@@ -16,6 +16,7 @@ import {
   type NatsServiceName,
   namespacedStream,
   natsAuthorizationConfig,
+  natsInboxPrefix,
   natsPasswordVariable,
   natsServiceNames,
 } from "@shop/platform";
@@ -53,6 +54,7 @@ async function connectAs(service: NatsServiceName): Promise<NatsConnection> {
   const nc = await connect({
     servers: nats.url,
     authenticator: usernamePasswordAuthenticator(service, passwords[service]),
+    inboxPrefix: natsInboxPrefix(service),
   });
   connections.push(nc);
   return nc;
@@ -177,6 +179,22 @@ describe("what a service must not do on NATS", () => {
     await expect(claims.put("any-order", "search")).rejects.toThrow(/Permissions Violation/);
     const jsm = await jetstreamManager(nc);
     await expect(jsm.streams.info(`KV_${bucket}`)).rejects.toThrow(/Permissions Violation/);
+  });
+
+  it("refuses search listening to the replies other services get", async () => {
+    // Orders' replies carry the ORDERS events its consumers pull (customers' addresses) and its KV values.
+    const nc = await connectAs("search");
+    for (const inboxes of [`${natsInboxPrefix("orders")}.>`, "_INBOX.>", ">"]) {
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        nc.subscribe(inboxes).closed.then(String),
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve(`still subscribed to ${inboxes} after 5 s`), 5_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toMatch(/Permissions Violation/);
+    }
   });
 
   it("refuses search taking or deleting orders' durable consumer", async () => {

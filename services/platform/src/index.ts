@@ -65,7 +65,7 @@ export { createLogger } from "./logger.js";
 export type { NatsServiceUser } from "./nats-authorization-config.js";
 export { natsAuthorizationConfig, natsServiceUsers } from "./nats-authorization-config.js";
 export type { NatsConnectionConfig } from "./nats-connection.js";
-export { connectNats, natsConnectionOptions } from "./nats-connection.js";
+export { connectNats, natsConnectionOptions, natsInboxPrefix } from "./nats-connection.js";
 export type { NatsPermissions, NatsServiceName } from "./nats-permissions.js";
 export { natsPasswordVariable, natsPermissions, natsServiceNames } from "./nats-permissions.js";
 export type { OutboxBatch, OutboxRelay, OutboxRelayOptions, OutboxSource } from "./outbox/outbox-relay.js";

@@ -30,6 +30,15 @@ function natsAuthenticator(config: NatsConnectionConfig): Authenticator | undefi
 }
 
 /**
+ * The inbox prefix of a service's connections. Every reply to its requests arrives under it: JetStream API answers, the
+ * messages its pull consumers fetch, its KV reads. So a NATS user may subscribe to its own replies only (see
+ * nats-permissions.ts), never to those of another service, which carry that service's messages and KV values.
+ */
+export function natsInboxPrefix(service: string): string {
+  return `_INBOX_${service}`;
+}
+
+/**
  * The options every connection of a service to the deployment's NATS uses: its servers, its credentials (through
  * nats.js's authenticators, so no secret is ever part of a URL) and how it keeps the connection. The one place they
  * are built; `createPlatform` connects with them.
@@ -39,6 +48,7 @@ export function natsConnectionOptions(service: string, config: NatsConnectionCon
     servers: config.SHOP_NATS_URL,
     name: `shop-${service}`,
     authenticator: natsAuthenticator(config),
+    inboxPrefix: natsInboxPrefix(service),
     // A service outlives any one NATS node: it keeps trying every known server (the configured ones and those the
     // cluster announces) instead of giving up after ten attempts each.
     maxReconnectAttempts: -1,

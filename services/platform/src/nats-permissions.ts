@@ -15,6 +15,7 @@ import {
 import { allEventContracts, eventContract } from "./contract.js";
 import { eventSubjectFilter, namespacedStream, namespacedSubject } from "./events/event-subjects.js";
 import { contractStreams, deadLetterSubject } from "./events/streams.js";
+import { natsInboxPrefix } from "./nats-connection.js";
 
 /** What a NATS user may do: subjects it may publish to and subscribe on; a deny wins over an allow. */
 export interface NatsPermissions {
@@ -177,11 +178,13 @@ export function natsPermissions(service: NatsServiceName, namespace = ""): NatsP
 
   const core = use.coreSubjects.map((subject) => namespacedSubject(namespace, subject));
   publish.push(...core);
-  if (use.replies) publish.push("_INBOX.>");
+  // Replies (JetStream API answers, pull batches, acks of publishes) come to the connection's inbox, under the
+  // service's own prefix; the requests it answers come from its own replicas.
+  const inboxes = `${natsInboxPrefix(service)}.>`;
+  if (use.replies) publish.push(inboxes);
   return {
     publish: { allow: unique(publish), deny: unique(deny) },
-    // Replies (JetStream API answers, pull batches, acks of publishes) come to the connection's inbox.
-    subscribe: { allow: ["_INBOX.>", ...core], deny: [] },
+    subscribe: { allow: [inboxes, ...core], deny: [] },
   };
 }
 
