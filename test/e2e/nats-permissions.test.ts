@@ -171,6 +171,13 @@ describe("what a service must not do on NATS", () => {
     expect((await jsm.streams.info(stream("PRODUCTS"))).state.messages).toBe(before);
   });
 
+  it("refuses search changing products' stream, whose shrunk limits would drop its events", async () => {
+    const jsm = await jetstreamManager(await connectAs("search"));
+    const before = (await jsm.streams.info(stream("PRODUCTS"))).state.messages;
+    await expect(jsm.streams.update(stream("PRODUCTS"), { max_msgs: 1 })).rejects.toThrow(/Permissions Violation/);
+    expect((await jsm.streams.info(stream("PRODUCTS"))).state.messages).toBe(before);
+  });
+
   it("refuses search reading orders' KV bucket", async () => {
     const nc = await connectAs("search");
     const bucket = `${env.namespace}_order_recovery_claims`;

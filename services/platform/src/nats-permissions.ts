@@ -14,7 +14,7 @@ import {
 } from "@shop/contracts/shop/products/v1/events_pb.js";
 import { allEventContracts, eventContract } from "./contract.js";
 import { eventSubjectFilter, namespacedStream, namespacedSubject } from "./events/event-subjects.js";
-import { contractStreams, deadLetterSubject } from "./events/streams.js";
+import { contractStreams, deadLetterStream, deadLetterSubject } from "./events/streams.js";
 import { natsInboxPrefix } from "./nats-connection.js";
 
 /** What a NATS user may do: subjects it may publish to and subscribe on; a deny wins over an allow. */
@@ -118,18 +118,34 @@ function durableSubjects(stream: string, durable: string): string[] {
 }
 
 /**
+ * The contract streams `service` may update in `namespace`: those of the events it publishes, and the dead letters every
+ * service writes. Undefined for a name that is not one of the services (tests' own platforms): no restriction.
+ */
+export function updatableStreams(service: string, namespace = ""): string[] | undefined {
+  if (!(natsServiceNames as readonly string[]).includes(service)) return undefined;
+  const use = uses[service as NatsServiceName];
+  const own = allEventContracts()
+    .filter((contract) => use.publishes.includes(contract.schema.file))
+    .map((contract) => streamOf(namespace, contract.schema));
+  return unique([...own, namespacedStream(namespace, deadLetterStream)]);
+}
+
+/**
  * The least a service needs on NATS in `namespace` (SHOP_NAMESPACE): its own events and dead letters to publish,
  * the streams it reads to consume (its own durables only), its own KV buckets, and the JetStream API calls of these.
- * Every service may create the contract's streams and update them (ensureStreams, with the contract's config), and
- * none may delete or purge a stream, delete a message, or publish another service's events.
+ * Every service may create the contract's streams (ensureStreams, with the contract's config: creating one that exists
+ * changes nothing); only its owner may update one, since an update can shrink a stream's limits and so drop its
+ * events. None may delete or purge a stream, delete a message, or publish another service's events.
  */
 export function natsPermissions(service: NatsServiceName, namespace = ""): NatsPermissions {
   const use = uses[service];
   const publish: string[] = [`${api}.INFO`];
   const deny: string[] = [`${api}.STREAM.DELETE.>`, `${api}.STREAM.PURGE.>`, `${api}.STREAM.MSG.DELETE.>`];
 
+  const updatable = updatableStreams(service, namespace) ?? [];
   for (const stream of contractStreams(namespace)) {
-    publish.push(...["INFO", "CREATE", "UPDATE"].map((call) => `${api}.STREAM.${call}.${stream.name}`));
+    publish.push(`${api}.STREAM.INFO.${stream.name}`, `${api}.STREAM.CREATE.${stream.name}`);
+    if (updatable.includes(stream.name)) publish.push(`${api}.STREAM.UPDATE.${stream.name}`);
   }
   for (const contract of allEventContracts()) {
     if (use.publishes.includes(contract.schema.file)) publish.push(eventSubjectFilter(contract.schema, namespace));

@@ -12,6 +12,7 @@ import { createEventPublisher, type EventPublisher } from "./events/event-publis
 import { contractStreams, ensureStreams, type StreamSpec } from "./events/streams.js";
 import { createLogger, type Logger } from "./logger.js";
 import { connectNats, isNatsAuthError, type NatsConnectionConfig, natsRefusal } from "./nats-connection.js";
+import { updatableStreams } from "./nats-permissions.js";
 import { createMetricsRegistry, type RunningService, type ServiceDefinition, serve } from "./server/serve.js";
 
 export type PlatformConfig = { [K in keyof typeof platformConfigSpec]: ReturnType<(typeof platformConfigSpec)[K]> };
@@ -61,6 +62,7 @@ export async function createPlatform(
   await ensureStreams(jsm, options.streams ?? contractStreams(config.SHOP_NAMESPACE), {
     replicas: config.SHOP_NATS_STREAM_REPLICAS,
     logger,
+    updatable: updatableStreams(service, config.SHOP_NAMESPACE),
   });
   void logConnectionChanges(nats, config, logger);
   const apiKeys = new ApiKeyRegistry();

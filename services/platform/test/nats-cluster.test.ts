@@ -45,6 +45,19 @@ describe("streams on a cluster", () => {
     await ensureStreams(jsm, [spec("KEPT")]);
     expect(await replicasOf("KEPT")).toBe(3);
   });
+
+  it("leaves a stream it may not update as its owner made it, creating it only when it is missing", async () => {
+    await ensureStreams(jsm, [spec("OWNED")], { replicas: 1 });
+    await ensureStreams(jsm, [{ ...spec("OWNED"), subjects: ["OWNED.>", "MORE.>"] }, spec("ABSENT")], {
+      replicas: 3,
+      updatable: [],
+    });
+    const owned = (await jsm.streams.info("OWNED")).config;
+    expect([owned.num_replicas, owned.subjects]).toEqual([1, ["OWNED.>"]]);
+    expect(await replicasOf("ABSENT")).toBe(3);
+    await ensureStreams(jsm, [spec("OWNED")], { replicas: 3, updatable: ["OWNED"] });
+    expect(await replicasOf("OWNED")).toBe(3);
+  });
 });
 
 describe("tailStream", () => {

@@ -66,6 +66,11 @@ export interface EnsureStreamsOptions {
   replicas?: number;
   /** Told when a stream keeps more copies than asked for. */
   logger?: Logger;
+  /**
+   * The streams this caller may update (a service: its own, see nats-permissions.ts); any other one is created when
+   * missing and otherwise left as its owner configured it. Default: every stream.
+   */
+  updatable?: string[];
 }
 
 /** Creates or updates the streams; safe to run from every replica at every start. */
@@ -85,6 +90,7 @@ export async function ensureStreams(
     };
     try {
       const info = await jsm.streams.info(spec.name);
+      if (options.updatable && !options.updatable.includes(spec.name)) continue;
       const subjects = new Set([...(info.config.subjects ?? []), ...spec.subjects]);
       const current = info.config.num_replicas || 1;
       const replicas = Math.max(current, options.replicas ?? current);
