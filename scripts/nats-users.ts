@@ -6,6 +6,7 @@
 // its environment.
 import { parseArgs } from "node:util";
 import { natsAuthorizationConfig, natsServiceUsers } from "@shop/platform";
+import { formatTable } from "../cli/src/output.js";
 
 const usage = "usage: nats-users [--namespace <ns>] [--json | --conf]";
 const options = {
@@ -42,13 +43,6 @@ if (conf) {
       ),
     ),
   );
-  const header = ["USER", "ACTION", "RULE", "SUBJECT"];
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
-  for (const row of [header, ...rows])
-    console.log(
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    );
+  const column = (header: string, i: number) => ({ header, value: (row: string[]) => row[i] ?? "" });
+  process.stdout.write(formatTable(rows, ["USER", "ACTION", "RULE", "SUBJECT"].map(column)));
 }

@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedMug, guestBuysRedMug, type ShopCommand } from "../support/quick-start-steps.js";
 import { runShopProcess } from "../support/run-shop.js";
 import { type ServiceProcess, spawnService, stopProcesses, waitUntilReady } from "../support/service-processes.js";
-import { freshEnv } from "../support/stack-process.js";
+import { freePorts, freshEnv } from "../support/stack-process.js";
 
 const passwords = Object.fromEntries(
   natsServiceNames.map((service) => [service, `pw${randomBytes(32).toString("hex")}`]),
@@ -77,9 +77,7 @@ beforeAll(async () => {
     env: Object.fromEntries(natsServiceNames.map((service) => [natsPasswordVariable(service), passwords[service]])),
   });
 
-  const ports = Object.fromEntries(
-    await Promise.all([...natsServiceNames, "stripe-emulator"].map(async (name) => [name, await freePort()])),
-  ) as Record<NatsServiceName | "stripe-emulator", number>;
+  const ports = await freePorts([...natsServiceNames, "stripe-emulator"]);
   const url = (service: NatsServiceName) => `http://127.0.0.1:${ports[service]}`;
   gatewayUrl = url("gateway");
   const shared = {

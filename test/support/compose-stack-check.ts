@@ -11,7 +11,7 @@ import { loadInventoryConfig } from "@shop/inventory";
 import { loadOrdersConfig } from "@shop/orders";
 import {
   isConfigError,
-  type NatsServiceName,
+  isNatsServiceName,
   natsAuthorizationConfig,
   natsPasswordVariable,
   natsServiceNames,
@@ -587,13 +587,13 @@ function checkNatsClients(
   const nodeEnv = environmentOf(services[nats[0] ?? ""] ?? {});
   for (const container of shop) {
     if (!container.reads.has("SHOP_NATS_URL")) continue;
-    if (!(natsServiceNames as readonly string[]).includes(container.service)) {
+    if (!isNatsServiceName(container.service)) {
       problems.push(
         `${container.host}: ${container.service} has no NATS user (services/platform/src/nats-permissions.ts)`,
       );
       continue;
     }
-    const variable = natsPasswordVariable(container.service as NatsServiceName);
+    const variable = natsPasswordVariable(container.service);
     const password = interpolate(nodeEnv[variable] ?? "", vars);
     if (
       container.env.SHOP_NATS_USER !== container.service ||

@@ -67,7 +67,7 @@ export { natsAuthorizationConfig, natsServiceUsers } from "./nats-authorization-
 export type { NatsConnectionConfig } from "./nats-connection.js";
 export { connectNats, natsConnectionOptions, natsInboxPrefix } from "./nats-connection.js";
 export type { NatsPermissions, NatsServiceName } from "./nats-permissions.js";
-export { natsPasswordVariable, natsPermissions, natsServiceNames } from "./nats-permissions.js";
+export { isNatsServiceName, natsPasswordVariable, natsPermissions, natsServiceNames } from "./nats-permissions.js";
 export type { OutboxBatch, OutboxRelay, OutboxRelayOptions, OutboxSource } from "./outbox/outbox-relay.js";
 export { startOutboxRelay } from "./outbox/outbox-relay.js";
 export type { Platform, PlatformConfig } from "./platform.js";

@@ -27,6 +27,11 @@ export interface NatsPermissions {
 export const natsServiceNames = ["products", "search", "inventory", "orders", "gateway"] as const;
 export type NatsServiceName = (typeof natsServiceNames)[number];
 
+/** Whether `name` is one of the services that connect to NATS as a user of their own. */
+export function isNatsServiceName(name: string): name is NatsServiceName {
+  return (natsServiceNames as readonly string[]).includes(name);
+}
+
 /**
  * What one service does on NATS besides what every service's platform does (ensure the contract's streams, follow the
  * IDENTITY stream). Kept beside the permissions it grants, since the platform cannot see into the services; the
@@ -122,8 +127,8 @@ function durableSubjects(stream: string, durable: string): string[] {
  * service writes. Undefined for a name that is not one of the services (tests' own platforms): no restriction.
  */
 export function updatableStreams(service: string, namespace = ""): string[] | undefined {
-  if (!(natsServiceNames as readonly string[]).includes(service)) return undefined;
-  const use = uses[service as NatsServiceName];
+  if (!isNatsServiceName(service)) return undefined;
+  const use = uses[service];
   const own = allEventContracts()
     .filter((contract) => use.publishes.includes(contract.schema.file))
     .map((contract) => streamOf(namespace, contract.schema));
