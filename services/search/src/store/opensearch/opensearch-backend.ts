@@ -1,4 +1,3 @@
-import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Client } from "@opensearch-project/opensearch";
 import type { Logger } from "@shop/platform";
 import type { StoredProduct } from "../../domain/catalog-product.js";
@@ -255,7 +254,7 @@ export function createOpenSearchBackend(options: OpenSearchBackendOptions): Cata
       const response = await client.get({ index: alias, id, _source_includes: ["product_pb"] }, { ignore: [404] });
       const body = response.body as { found?: boolean; _source?: { product_pb?: string } };
       if (!body.found || !body._source?.product_pb) return undefined;
-      return base64Decode(body._source.product_pb);
+      return Buffer.from(body._source.product_pb, "base64");
     },
 
     async stats(): Promise<IndexStats> {
