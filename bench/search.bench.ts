@@ -55,7 +55,7 @@ import {
   searchBody,
 } from "@shop/search/internal";
 import { startOpenSearchNode } from "../test/support/opensearch/opensearch-node.js";
-import { type Comparison, type Measurement, measure, report } from "./harness.js";
+import { type Comparison, combined, type Measurement, measure, report } from "./harness.js";
 import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
 import { generateCatalog, generateQueries } from "./search-catalog.js";
 import { outputOf, startServiceProcess } from "./service-process.js";
@@ -491,6 +491,9 @@ export default async function searchBench(): Promise<void> {
   const disturbedGatewayRows: Array<{ round: number; coreShare: number; perSecond: number }> = [];
   const placement = oneCorePlacement();
   const aloneOneCoreRounds: Measurement[] = [];
+  // Each round's engine alone, just before and just after the gateway row it is the baseline of.
+  const aloneBeforeAfter: Array<[Measurement, Measurement]> = [];
+  const aloneOneCoreBeforeAfter: Array<[Measurement, Measurement]> = [];
   const gatewayOneCoreRounds: Array<Awaited<ReturnType<typeof cpuPerCall<Measurement>>>> = [];
   let sdkRpc: Measurement;
   try {
@@ -511,21 +514,23 @@ export default async function searchBench(): Promise<void> {
     const engine = await startEngineProcess(queriesFile);
     running.push(engine);
 
-    // Every path in alternating rounds (SHOP_BENCH_SEARCH_ROUNDS, default 3): the engine alone, then behind bare
-    // node:http, then direct and through the gateway at 1 client and at 8, so each ratio's two sides see the same
-    // machine: the engine alone once ranged 1,692–3,365 calls/s over eight runs, measured once after the services. Each
-    // row is its path's median round: by rate, and at 1 client by p99, the figure that row is for. One stall of this VM
-    // (see the README) moves a round, not the row; every round is in the results. CPU per call of each process: the
-    // load client's (from its measurement), the gateway's and the service's (from their /metrics), from the median
-    // round.
+    // Every path in alternating rounds (SHOP_BENCH_SEARCH_ROUNDS, default 3): the engine behind bare node:http, direct
+    // and through the gateway at 1 client, direct at 8, then the engine alone just before and just after the gateway
+    // at 8, so each ratio's two sides see the same machine: the engine alone once ranged 1,692–3,365 calls/s over eight
+    // runs, measured once after the services, and this VM's speed drifts within seconds (one round had it at 1,855
+    // calls/s between rounds at 2,725 and 3,118). The engine alone of a round is its runs before and after combined,
+    // which cancels a drift through the gateway row. Each row is its path's median round: by rate, and at 1 client by
+    // p99, the figure that row is for. One stall of this VM (see the README) moves a round, not the row; every round is
+    // in the results. CPU per call of each process: the load client's (from its measurement), the gateway's and the
+    // service's (from their /metrics), from the median round.
     const rounds = Math.max(1, Math.floor(Number(process.env.SHOP_BENCH_SEARCH_ROUNDS ?? 3)));
+    const aloneLabel = "embedded, in a process of its own, just before and after";
     // Collects what the rows above left before the rounds rather than during one: a first gateway round once ran while
     // this process used 57% of a core. (V8's memory reducer stays on: the three runs with it off had the gateway's
     // 1-client p99 at 11.5–13.0 ms, though one run with it on did too, 13.1 ms, so that tail is not explained by it.)
     heapBytes();
     for (let round = 0; round < rounds; round++) {
       await untilThisProcessIsQuiet();
-      aloneRounds.push(await engine.alone());
       bareRounds.push(await engine.behindBareHttp());
       direct1Rounds.push(await fromOtherProcess(searchProcess.url, queriesFile, 1, "embedded over Connect"));
       gateway1Rounds.push(await fromOtherProcess(gateway.url, queriesFile, 1, "through the gateway"));
@@ -546,6 +551,7 @@ export default async function searchBench(): Promise<void> {
             ),
           ),
         );
+      const aloneBefore = await engine.alone();
       let gatewayRow = await gatewayRowAt8("through the gateway, 8 at once");
       if (gatewayRow.coreShare > disturbingCoreShare) {
         disturbedGatewayRows.push({
@@ -556,6 +562,9 @@ export default async function searchBench(): Promise<void> {
         await untilThisProcessIsQuiet();
         gatewayRow = await gatewayRowAt8("through the gateway, 8 at once, again");
       }
+      const aloneAfter = await engine.alone();
+      aloneRounds.push(combined(aloneLabel, [aloneBefore, aloneAfter]));
+      aloneBeforeAfter.push([aloneBefore, aloneAfter]);
       gatewayRounds.push(gatewayRow.result);
       benchCoreShares.push(gatewayRow.coreShare);
       if (placement) {
@@ -566,12 +575,15 @@ export default async function searchBench(): Promise<void> {
         const others = [gateway.child.pid as number, process.pid];
         placement.split(search, others);
         try {
-          aloneOneCoreRounds.push(await engine.alone());
+          const aloneOneCoreBefore = await engine.alone();
           gatewayOneCoreRounds.push(
             await cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
               fromOtherProcess(gateway.url, queriesFile, 8, "through the gateway, 8 at once, search on one core"),
             ),
           );
+          const aloneOneCoreAfter = await engine.alone();
+          aloneOneCoreRounds.push(combined(aloneLabel, [aloneOneCoreBefore, aloneOneCoreAfter]));
+          aloneOneCoreBeforeAfter.push([aloneOneCoreBefore, aloneOneCoreAfter]);
         } finally {
           placement.spread([...search, ...others]);
         }
@@ -594,6 +606,7 @@ export default async function searchBench(): Promise<void> {
   const gatewayRpc8 = throughGateway8.result.result;
   const perSecond = (runs: Measurement[]) => runs.map((run) => Math.round(run.opsPerSecond));
   extra.aloneRoundsPerSecond = perSecond(aloneRounds);
+  extra.aloneBeforeAfterPerSecond = aloneBeforeAfter.map(perSecond);
   extra.bareHttp8RoundsPerSecond = perSecond(bareRounds.map((run) => run.result));
   extra.direct1RoundsP99Ms = direct1Rounds.map((run) => run.p99Ms);
   extra.gateway1RoundsP99Ms = gateway1Rounds.map((run) => run.p99Ms);
@@ -616,6 +629,7 @@ export default async function searchBench(): Promise<void> {
     });
     extra.oneCoreSearchCpu = placement.searchCore;
     extra.aloneOneCoreRoundsPerSecond = perSecond(aloneOneCoreRounds);
+    extra.aloneOneCoreBeforeAfterPerSecond = aloneOneCoreBeforeAfter.map(perSecond);
     extra.gateway8OneCoreRoundsPerSecond = perSecond(gatewayOneCoreRounds.map((run) => run.result));
     extra.gateway8OverAloneOneCoreByRound = gatewayOneCoreRounds.map((run, round) =>
       Number((run.result.opsPerSecond / (aloneOneCoreRounds[round] as Measurement).opsPerSecond).toFixed(3)),

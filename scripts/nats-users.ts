@@ -5,7 +5,7 @@
 // Passwords are never printed: the block names each as $SHOP_NATS_<SERVICE>_PASSWORD, which nats-server reads from
 // its environment.
 import { parseArgs } from "node:util";
-import { natsAuthorizationConfig, natsServiceUsers } from "@shop/platform";
+import { isNamespace, natsAuthorizationConfig, natsServiceUsers } from "@shop/platform";
 import { formatTable } from "../cli/src/output.js";
 
 const usage = "usage: nats-users [--namespace <ns>] [--json | --conf]";
@@ -22,7 +22,7 @@ try {
   process.exit(2);
 }
 const { namespace, json, conf } = parsed;
-if (namespace !== "" && !/^[a-z][a-z0-9_]*$/.test(namespace)) {
+if (namespace !== "" && !isNamespace(namespace)) {
   console.error(`--namespace ${namespace}: lower-case letters, digits and underscores, as SHOP_NAMESPACE\n${usage}`);
   process.exit(2);
 }

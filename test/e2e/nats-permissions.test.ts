@@ -24,7 +24,13 @@ import { createTestEnv, freePort, type OwnServer, startOwnNats, type TestEnv } f
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedMug, guestBuysRedMug, type ShopCommand } from "../support/quick-start-steps.js";
 import { runShopProcess } from "../support/run-shop.js";
-import { type ServiceProcess, spawnService, stopProcesses, waitUntilReady } from "../support/service-processes.js";
+import {
+  type ServiceProcess,
+  spawnService,
+  stackServiceEnv,
+  stopProcesses,
+  waitUntilReady,
+} from "../support/service-processes.js";
 import { freePorts, freshEnv } from "../support/stack-process.js";
 
 const passwords = Object.fromEntries(
@@ -80,30 +86,21 @@ beforeAll(async () => {
   const ports = await freePorts([...natsServiceNames, "stripe-emulator"]);
   const url = (service: NatsServiceName) => `http://127.0.0.1:${ports[service]}`;
   gatewayUrl = url("gateway");
-  const shared = {
-    ...env.serviceEnv,
-    SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "warn",
-    SHOP_STATIC_API_KEYS: `operator:${keys.operator.secret},service:${keys.ordersService.secret}`,
-  };
-  const own: Record<NatsServiceName, Record<string, string>> = {
-    products: {},
-    inventory: {},
-    search: { SHOP_SEARCH_BACKEND: "embedded" },
+  const serviceEnv = stackServiceEnv({
+    shared: {
+      ...env.serviceEnv,
+      SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "warn",
+      SHOP_STATIC_API_KEYS: `operator:${keys.operator.secret},service:${keys.ordersService.secret}`,
+    },
+    upstream: url,
     orders: {
-      SHOP_SERVICE_KEY: keys.ordersService.secret,
-      SHOP_UPSTREAM_INVENTORY: url("inventory"),
-      SHOP_STRIPE_SECRET_KEY: stripeKey,
-      SHOP_STRIPE_WEBHOOK_SECRET: webhookSecret,
-      SHOP_STRIPE_API_URL: `http://127.0.0.1:${ports["stripe-emulator"]}`,
-      SHOP_MAIL_OUTBOX_DIR: join(dir, "mail-outbox"),
+      serviceKey: keys.ordersService.secret,
+      stripeKey,
+      webhookSecret,
+      stripeApiUrl: `http://127.0.0.1:${ports["stripe-emulator"]}`,
+      mailOutboxDir: join(dir, "mail-outbox"),
     },
-    gateway: {
-      SHOP_UPSTREAM_PRODUCTS: url("products"),
-      SHOP_UPSTREAM_INVENTORY: url("inventory"),
-      SHOP_UPSTREAM_SEARCH: url("search"),
-      SHOP_UPSTREAM_ORDERS: url("orders"),
-    },
-  };
+  });
   processes.push(
     spawnService("stripe-emulator", "stripe-emulator", ports["stripe-emulator"], {
       SHOP_LOG_LEVEL: "warn",
@@ -114,8 +111,7 @@ beforeAll(async () => {
   for (const service of natsServiceNames) {
     processes.push(
       spawnService(service, service, ports[service], {
-        ...shared,
-        ...own[service],
+        ...serviceEnv[service],
         SHOP_NATS_USER: service,
         SHOP_NATS_PASSWORD: passwords[service],
       }),

@@ -35,6 +35,8 @@ import {
   killHard,
   type ServiceProcess,
   spawnService,
+  stackServiceEnv,
+  stackServices,
   stopProcesses,
   waitUntilReady,
 } from "../support/service-processes.js";
@@ -71,42 +73,32 @@ const adjustDelta = (i: number) => BigInt((i % 3) + 1);
 /** Ports first, so each gateway and orders replica can be told where the others listen before anything starts. */
 async function startReplicas(): Promise<void> {
   const ports: Record<string, [number, number]> = {};
-  for (const service of ["products", "inventory", "search", "orders", "gateway"]) {
+  for (const service of stackServices) {
     ports[service] = [await freePort(), await freePort()];
   }
   const emulatorPort = await freePort();
   const list = (service: string) => (ports[service] as number[]).map((port) => `http://127.0.0.1:${port}`).join(",");
-  const shared: Record<string, string> = {
-    ...env.serviceEnv,
-    SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "warn",
-    SHOP_STATIC_API_KEYS: [
-      `operator:${keys.operator.secret}`,
-      `seller:${keys.seller.secret}`,
-      `service:${keys.ordersService.secret}`,
-    ].join(","),
-  };
-  const own: Record<string, Record<string, string>> = {
-    products: {},
-    inventory: {},
-    search: { SHOP_SEARCH_BACKEND: "embedded" },
+  const serviceEnv = stackServiceEnv({
+    shared: {
+      ...env.serviceEnv,
+      SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "warn",
+      SHOP_STATIC_API_KEYS: [
+        `operator:${keys.operator.secret}`,
+        `seller:${keys.seller.secret}`,
+        `service:${keys.ordersService.secret}`,
+      ].join(","),
+    },
+    upstream: list,
     orders: {
-      SHOP_SERVICE_KEY: keys.ordersService.secret,
-      SHOP_UPSTREAM_INVENTORY: list("inventory"),
-      SHOP_STRIPE_SECRET_KEY: stripeKey,
-      SHOP_STRIPE_WEBHOOK_SECRET: webhookSecret,
-      SHOP_STRIPE_API_URL: `http://127.0.0.1:${emulatorPort}`,
-      SHOP_MAIL_OUTBOX_DIR: mailOutboxDir,
+      serviceKey: keys.ordersService.secret,
+      stripeKey,
+      webhookSecret,
+      stripeApiUrl: `http://127.0.0.1:${emulatorPort}`,
+      mailOutboxDir,
       // An order a killed replica left halfway is settled by the other within seconds, not the default two minutes.
-      SHOP_ORDERS_RECOVERY_AFTER_S: "5",
-      SHOP_ORDERS_RECOVERY_INTERVAL_S: "1",
+      extra: { SHOP_ORDERS_RECOVERY_AFTER_S: "5", SHOP_ORDERS_RECOVERY_INTERVAL_S: "1" },
     },
-    gateway: {
-      SHOP_UPSTREAM_PRODUCTS: list("products"),
-      SHOP_UPSTREAM_INVENTORY: list("inventory"),
-      SHOP_UPSTREAM_SEARCH: list("search"),
-      SHOP_UPSTREAM_ORDERS: list("orders"),
-    },
-  };
+  });
   const emulator = spawnService("stripe-emulator", "stripe-emulator", emulatorPort, {
     SHOP_LOG_LEVEL: "warn",
     SHOP_STRIPE_EMULATOR_SECRET_KEY: stripeKey,
@@ -117,8 +109,9 @@ async function startReplicas(): Promise<void> {
     SHOP_STRIPE_EMULATOR_WEBHOOK_RETRY_DELAYS_MS: "200,500,1000",
   });
   processes.push(emulator);
-  for (const [service, [portA, portB]] of Object.entries(ports)) {
-    const envOf = { ...shared, ...own[service] };
+  for (const service of stackServices) {
+    const [portA, portB] = ports[service] as [number, number];
+    const envOf = serviceEnv[service];
     const pair: [ServiceProcess, ServiceProcess] = [
       spawnService(`${service}-a`, service, portA, envOf),
       spawnService(`${service}-b`, service, portB, envOf),

@@ -86,3 +86,51 @@ export async function stopProcesses(procs: ServiceProcess[], graceMs = 15_000): 
     }),
   );
 }
+
+/** The services of a whole stack, in the order a deployment lists them. */
+export const stackServices = ["products", "inventory", "search", "orders", "gateway"] as const;
+export type StackService = (typeof stackServices)[number];
+
+export interface StackServiceEnvOptions {
+  /** What every service gets: the test environment's keys and servers, log level, static API keys. */
+  shared: Record<string, string>;
+  /** Where a service is reached: one URL, or a comma-separated list of its replicas. */
+  upstream: (service: Exclude<StackService, "gateway">) => string;
+  /** Orders' own settings: its service key, Stripe (the emulator) and the mail outbox. */
+  orders: {
+    serviceKey: string;
+    stripeKey: string;
+    webhookSecret: string;
+    stripeApiUrl: string;
+    mailOutboxDir: string;
+    /** Anything else orders should run with, e.g. shorter recovery timings. */
+    extra?: Record<string, string>;
+  };
+}
+
+/** Each service's environment for a stack of processes: `shared`, then what that service needs of its own. */
+export function stackServiceEnv(options: StackServiceEnvOptions): Record<StackService, Record<string, string>> {
+  const { shared, upstream, orders } = options;
+  return {
+    products: { ...shared },
+    inventory: { ...shared },
+    search: { ...shared, SHOP_SEARCH_BACKEND: "embedded" },
+    orders: {
+      ...shared,
+      SHOP_SERVICE_KEY: orders.serviceKey,
+      SHOP_UPSTREAM_INVENTORY: upstream("inventory"),
+      SHOP_STRIPE_SECRET_KEY: orders.stripeKey,
+      SHOP_STRIPE_WEBHOOK_SECRET: orders.webhookSecret,
+      SHOP_STRIPE_API_URL: orders.stripeApiUrl,
+      SHOP_MAIL_OUTBOX_DIR: orders.mailOutboxDir,
+      ...orders.extra,
+    },
+    gateway: {
+      ...shared,
+      SHOP_UPSTREAM_PRODUCTS: upstream("products"),
+      SHOP_UPSTREAM_INVENTORY: upstream("inventory"),
+      SHOP_UPSTREAM_SEARCH: upstream("search"),
+      SHOP_UPSTREAM_ORDERS: upstream("orders"),
+    },
+  };
+}

@@ -121,6 +121,20 @@ describe("NATS configuration", () => {
   });
 });
 
+describe("namespace", () => {
+  it("takes none or one that every server can carry, and names SHOP_NAMESPACE otherwise", () => {
+    expect(loadConfig(platformConfigSpec, { SHOP_TOKEN_KEYS: tokenKeys }).SHOP_NAMESPACE).toBe("");
+    const given = loadConfig(platformConfigSpec, { SHOP_TOKEN_KEYS: tokenKeys, SHOP_NAMESPACE: "t1a2b_eu" });
+    expect(given.SHOP_NAMESPACE).toBe("t1a2b_eu");
+    // A dot or a wildcard would change the meaning of NATS subjects; capitals are refused by OpenSearch index names.
+    for (const bad of ["shop.eu", "shop>", "shop*", "Shop", "1shop", "shop-eu", "s".repeat(41)]) {
+      const problems = problemsOf({ SHOP_TOKEN_KEYS: tokenKeys, SHOP_NAMESPACE: bad });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^SHOP_NAMESPACE=${bad.replace(/[.*>]/g, "\\$&")} must be lower-case`));
+    }
+  });
+});
+
 describe("NATS credentials", () => {
   const base = { SHOP_TOKEN_KEYS: tokenKeys };
   const password = randomBytes(24).toString("hex");

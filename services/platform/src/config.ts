@@ -92,6 +92,29 @@ export function oneOf<const T extends string>(fallback: T, allowed: readonly T[]
 }
 
 /** Whether `SHOP_DEV_MODE` is on; a malformed value counts as off (and is listed by its own reader). */
+/**
+ * Whether `value` may name a namespace: it prefixes NATS streams, subjects and consumers, the Postgres schema, Redis keys
+ * and OpenSearch indices, so it keeps to what every one of them accepts (no dots or wildcards for NATS, lower case for
+ * OpenSearch, room under Postgres's 63-byte identifiers for the suffixes tests add).
+ */
+export function isNamespace(value: string): boolean {
+  return value.length <= 40 && /^[a-z][a-z0-9_]*$/.test(value);
+}
+
+/** SHOP_NAMESPACE: empty (a deployment of its own) or a namespace. */
+function namespace(): EnvReader<string> {
+  return (raw, name) => {
+    const value = raw ?? "";
+    if (value !== "" && !isNamespace(value)) {
+      throw new Error(
+        `${name}=${value} must be lower-case letters, digits and underscores, starting with a letter, at most 40 ` +
+          "(it prefixes stream, schema, Redis key and index names), or empty",
+      );
+    }
+    return value;
+  };
+}
+
 function isDevMode(env: Record<string, string | undefined>): boolean {
   return ["1", "true", "yes"].includes(env.SHOP_DEV_MODE ?? "");
 }
@@ -275,7 +298,7 @@ export const platformConfigSpec = {
    */
   SHOP_NATS_STREAM_REPLICAS: int(1, 1, 5),
   /** Prefix of every stream, subject and consumer name; isolates test runs and tenants on one NATS. */
-  SHOP_NAMESPACE: str(""),
+  SHOP_NAMESPACE: namespace(),
   /** Development machine: a missing SHOP_TOKEN_KEYS becomes a random key of this process. Never in production. */
   SHOP_DEV_MODE: bool(false),
   /** Sign and check bearer tokens, `kid:secret[,kid:secret]`: the first signs, both verify. Shared by a deployment. */

@@ -16,6 +16,7 @@ export {
   ConfigError,
   int,
   isConfigError,
+  isNamespace,
   loadConfig,
   loadConfigOrExit,
   natsCredsFile,
