@@ -29,6 +29,8 @@ export type StreamPositions = Record<string, StreamPosition>;
 export interface EventPosition {
   stream: string;
   sequence: number;
+  /** A live event's time of storing in JetStream (ms since the epoch), which an index writer's deadline counts from. */
+  storedAtMs?: number;
 }
 
 /**
@@ -109,7 +111,9 @@ export function createCatalogReadModel(options: CatalogReadModelOptions): Catalo
 
   const applyTo = (version: CatalogVersion, event: CatalogEvent, position?: EventPosition) => {
     const change = version.projection.apply(event);
-    if (change.upserts.length > 0 || change.removals.length > 0) version.index.write(change.upserts, change.removals);
+    if (change.upserts.length > 0 || change.removals.length > 0) {
+      version.index.write(change.upserts, change.removals, position?.storedAtMs);
+    }
     // Live events come in stream order, so once a version is built the last one applied is how far its stream is
     // applied. While building, the replay's end is the safe answer (applying again later is harmless).
     const known = position && !building.has(version) ? version.positions[position.stream] : undefined;

@@ -79,7 +79,11 @@ export async function startCatalogConsumers(options: CatalogConsumersOptions): P
         deliverPolicy: "new",
         handlers: schemas.map((schema) =>
           on(schema, (event, delivery) =>
-            options.apply(event as CatalogEvent, { stream: contractStream, sequence: delivery.streamSequence }),
+            options.apply(event as CatalogEvent, {
+              stream: contractStream,
+              sequence: delivery.streamSequence,
+              storedAtMs: delivery.storedAtMs,
+            }),
           ),
         ),
       }),

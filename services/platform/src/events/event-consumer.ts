@@ -21,6 +21,8 @@ export interface Delivery {
   subject: string;
   streamSequence: number;
   deliveryCount: number;
+  /** When JetStream stored the event: ms since the epoch, by the NATS server's clock. */
+  storedAtMs: number;
 }
 
 export interface EventHandler<Desc extends DescMessage = DescMessage> {
@@ -149,7 +151,12 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       return deadLetter(msg, `undecodable ${typeName}: ${(err as Error).message}`);
     }
     try {
-      await handler.handle(event, { subject: msg.subject, streamSequence: msg.seq, deliveryCount });
+      await handler.handle(event, {
+        subject: msg.subject,
+        streamSequence: msg.seq,
+        deliveryCount,
+        storedAtMs: msg.info.timestampNanos / 1e6,
+      });
       msg.ack();
       settled("handled");
     } catch (err) {

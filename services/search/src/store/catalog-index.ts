@@ -8,8 +8,10 @@ export interface CatalogIndexVersion {
   /**
    * Records changed and removed products. Never blocks: the embedded index applies them at once, OpenSearch batches
    * them into bulk requests. The stored encodings are never changed in place: a new one comes with each change.
+   * `storedAtMs` is when JetStream stored the live event behind them (ms since the epoch): a writer that makes changes
+   * searchable within a promised interval counts from then, so the time the event took to reach it is included.
    */
-  write(upserts: readonly StoredProduct[], removals: readonly string[]): void;
+  write(upserts: readonly StoredProduct[], removals: readonly string[], storedAtMs?: number): void;
   /** Resolves once everything written so far is searchable. */
   refresh(): Promise<void>;
 }

@@ -53,8 +53,8 @@ export function createSingleWriterBackend(
       const version = await inner.createVersion();
       const guarded: CatalogIndexVersion = {
         name: version.name,
-        write(upserts, removals) {
-          if (lease.held) version.write(upserts, removals);
+        write(upserts, removals, storedAtMs) {
+          if (lease.held) version.write(upserts, removals, storedAtMs);
         },
         refresh: () => version.refresh(),
       };

@@ -23,8 +23,14 @@ export interface OpenSearchBackendOptions {
   refreshIntervalMs?: number;
 }
 
-/** A write waiting for a bulk request, and when it came to the writer (the oldest, when writes coalesced). */
-type PendingWrite = ({ kind: "index"; stored: StoredProduct } | { kind: "delete" }) & { arrivedAt: number };
+/**
+ * A write waiting for a bulk request, when it came to the writer (the oldest, when writes coalesced) and how long its
+ * event had taken to get there from JetStream (the longest).
+ */
+type PendingWrite = ({ kind: "index"; stored: StoredProduct } | { kind: "delete" }) & {
+  arrivedAt: number;
+  lagMs: number;
+};
 
 /**
  * The index's own periodic refresh, a backstop only: the writer refreshes each index itself (VisibilityRefresher), so
@@ -56,7 +62,7 @@ class BulkWriter implements CatalogIndexVersion {
     private readonly logger: Logger,
     private readonly flushDelayMs: number,
     private readonly maxBatch: number,
-    refreshIntervalMs: number,
+    private readonly refreshIntervalMs: number,
   ) {
     this.refresher = createVisibilityRefresher({
       index: name,
@@ -68,15 +74,20 @@ class BulkWriter implements CatalogIndexVersion {
     });
   }
 
-  write(upserts: readonly StoredProduct[], removals: readonly string[]): void {
+  write(upserts: readonly StoredProduct[], removals: readonly string[], storedAtMs?: number): void {
     if (this.closed) return;
-    // A write that replaces one still waiting keeps the older arrival: its deadline is the earlier one.
+    // A write that replaces one still waiting keeps the older arrival (its deadline is the earlier one) and the longer
+    // lag. A clock behind the NATS server's reads as no lag; one ahead of it is cut to an interval (and the refresher
+    // bounds its margin anyway).
     const now = performance.now();
-    const arrivedAt = (id: string) => this.pending.get(id)?.arrivedAt ?? now;
-    for (const stored of upserts) {
-      this.pending.set(stored.product.id, { kind: "index", stored, arrivedAt: arrivedAt(stored.product.id) });
-    }
-    for (const id of removals) this.pending.set(id, { kind: "delete", arrivedAt: arrivedAt(id) });
+    const lag = storedAtMs === undefined ? 0 : Math.min(this.refreshIntervalMs, Math.max(0, Date.now() - storedAtMs));
+    const timing = (id: string) => {
+      const waiting = this.pending.get(id);
+      return { arrivedAt: waiting?.arrivedAt ?? now, lagMs: Math.max(waiting?.lagMs ?? 0, lag) };
+    };
+    for (const stored of upserts)
+      this.pending.set(stored.product.id, { kind: "index", stored, ...timing(stored.product.id) });
+    for (const id of removals) this.pending.set(id, { kind: "delete", ...timing(id) });
     if (this.pending.size >= this.maxBatch) this.startFlush();
     else this.timer ??= setTimeout(() => this.startFlush(), this.flushDelayMs);
   }
@@ -99,6 +110,7 @@ class BulkWriter implements CatalogIndexVersion {
         this.failures = 0;
         this.refresher.written(
           batch.reduce((oldest, [, write]) => Math.min(oldest, write.arrivedAt), Number.POSITIVE_INFINITY),
+          batch.reduce((longest, [, write]) => Math.max(longest, write.lagMs), 0),
         );
       } catch (err) {
         // Put back what is not newer in the meantime, then back off; the read model stays correct in memory.

@@ -5,20 +5,26 @@ export interface VisibilityRefresherOptions {
   index: string;
   /** Makes everything the index has accepted so far searchable (an OpenSearch `_refresh` of the index). */
   refresh: () => Promise<void>;
-  /** A write is searchable within this long of reaching the writer; refreshes come about once per interval. */
+  /**
+   * A write is searchable within this long of reaching the writer, and of JetStream storing its event while the events
+   * reach the writer within a quarter of it; refreshes come about once per interval.
+   */
   intervalMs: number;
   logger: Logger;
 }
 
 /** What a refresh is taken to last before one has been measured. */
 const assumedRefreshMs = 25;
-/** How many recent refresh durations the margin is estimated from. */
+/** How many recent refreshes the margin is estimated from (their durations, and the lag of the writes they covered). */
 const recentRefreshes = 8;
 
 /** When an index writer refreshes its index; `createVisibilityRefresher` says how. */
 export interface VisibilityRefresher {
-  /** Writes that came to the writer at `arrivedAt` (`performance.now()`; the oldest of a bulk request) are indexed. */
-  written(arrivedAt: number): void;
+  /**
+   * Writes that came to the writer at `arrivedAt` (`performance.now()`; the oldest of a bulk request) are indexed;
+   * `lagMs` is the longest any of their events took from JetStream to the writer.
+   */
+  written(arrivedAt: number, lagMs?: number): void;
   /** Refreshes now, after any refresh already running; resolves once everything in the index is searchable. */
   refreshNow(): Promise<void>;
   /** Cancels the timer and waits for a refresh in flight; nothing is refreshed after this. */
@@ -47,12 +53,16 @@ class DeadlineRefresher implements VisibilityRefresher {
   /** After a failed refresh, the next waits until then: a node that refuses refreshes is not asked in a loop. */
   private notBefore = Number.NEGATIVE_INFINITY;
   private readonly durations: number[] = [];
+  /** The longest lag of the writes each recent refresh covered, and of those no refresh has covered yet. */
+  private readonly lags: number[] = [];
+  private pendingLag = 0;
   private closed = false;
 
   constructor(private readonly options: VisibilityRefresherOptions) {}
 
-  written(arrivedAt: number): void {
+  written(arrivedAt: number, lagMs = 0): void {
     this.oldestUnrefreshed = Math.min(this.oldestUnrefreshed ?? arrivedAt, arrivedAt);
+    this.pendingLag = Math.max(this.pendingLag, lagMs);
     this.schedule();
   }
 
@@ -70,13 +80,16 @@ class DeadlineRefresher implements VisibilityRefresher {
 
   /**
    * How long before a write's deadline its refresh starts. It covers the refresh's own duration, taken as twice the
-   * slowest of the last few (a refresh a little slower than those still ends in time), and 20 ms for a timer firing
-   * late. Bounded to a quarter of the interval: a node whose refreshes take longer than that misses the promise
-   * rather than being refreshed ever more often.
+   * slowest of the last few (a refresh a little slower than those still ends in time), 20 ms for a timer firing late,
+   * and the longest time the events behind the last few refreshes' writes took to reach the writer after JetStream
+   * stored them (the deadline counts from the writer, a customer from the change). Bounded to a quarter of the
+   * interval: a node whose refreshes take longer than that, or a consumer lagging further, misses the promise rather
+   * than having the index refreshed ever more often.
    */
   private margin(): number {
     const slowest = Math.max(assumedRefreshMs, ...this.durations);
-    return Math.min(this.options.intervalMs / 4, 2 * slowest + 20);
+    const lag = Math.max(this.pendingLag, ...this.lags);
+    return Math.min(this.options.intervalMs / 4, 2 * slowest + 20 + lag);
   }
 
   private schedule(): void {
@@ -108,6 +121,9 @@ class DeadlineRefresher implements VisibilityRefresher {
     this.clearTimer();
     const covered = this.oldestUnrefreshed;
     this.oldestUnrefreshed = undefined;
+    this.lags.push(this.pendingLag);
+    if (this.lags.length > recentRefreshes) this.lags.shift();
+    this.pendingLag = 0;
     const startedAt = performance.now();
     this.lastStartedAt = startedAt;
     const attempt = this.options.refresh();
