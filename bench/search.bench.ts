@@ -494,6 +494,7 @@ export default async function searchBench(): Promise<void> {
   // Each round's engine alone, just before and just after the gateway row it is the baseline of.
   const aloneBeforeAfter: Array<[Measurement, Measurement]> = [];
   const aloneOneCoreBeforeAfter: Array<[Measurement, Measurement]> = [];
+  const directBeforeAfter: Array<[Measurement, Measurement]> = [];
   const gatewayOneCoreRounds: Array<Awaited<ReturnType<typeof cpuPerCall<Measurement>>>> = [];
   let sdkRpc: Measurement;
   try {
@@ -515,14 +516,14 @@ export default async function searchBench(): Promise<void> {
     running.push(engine);
 
     // Every path in alternating rounds (SHOP_BENCH_SEARCH_ROUNDS, default 3): the engine behind bare node:http, direct
-    // and through the gateway at 1 client, direct at 8, then the engine alone just before and just after the gateway
+    // and through the gateway at 1 client, then direct at 8 and the engine alone just before and just after the gateway
     // at 8, so each ratio's two sides see the same machine: the engine alone once ranged 1,692–3,365 calls/s over eight
     // runs, measured once after the services, and this VM's speed drifts within seconds (one round had it at 1,855
     // calls/s between rounds at 2,725 and 3,118). The engine alone of a round is its runs before and after combined,
-    // which cancels a drift through the gateway row. Each row is its path's median round: by rate, and at 1 client by
-    // p99, the figure that row is for. One stall of this VM (see the README) moves a round, not the row; every round is
-    // in the results. CPU per call of each process: the load client's (from its measurement), the gateway's and the
-    // service's (from their /metrics), from the median round.
+    // and so is direct at 8, which cancels a drift through the gateway row. Each row is its path's median round: by
+    // rate, and at 1 client by p99, the figure that row is for. One stall of this VM (see the README) moves a round,
+    // not the row; every round is in the results. CPU per call of each process: the load client's (from its
+    // measurement), the gateway's and the service's (from their /metrics), from the median round.
     const rounds = Math.max(1, Math.floor(Number(process.env.SHOP_BENCH_SEARCH_ROUNDS ?? 3)));
     const aloneLabel = "embedded, in a process of its own, just before and after";
     // Collects what the rows above left before the rounds rather than during one: a first gateway round once ran while
@@ -534,11 +535,12 @@ export default async function searchBench(): Promise<void> {
       bareRounds.push(await engine.behindBareHttp());
       direct1Rounds.push(await fromOtherProcess(searchProcess.url, queriesFile, 1, "embedded over Connect"));
       gateway1Rounds.push(await fromOtherProcess(gateway.url, queriesFile, 1, "through the gateway"));
-      directRounds.push(
-        await cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
+      // Direct at 8 clients brackets the gateway row too, as its baseline (CPU figures from the run before).
+      const directRowAt8 = () =>
+        cpuPerCall(searchProcess.url, searchCalls, searchSeconds, () =>
           fromOtherProcess(searchProcess.url, queriesFile, 8, "direct, 8 at once"),
-        ),
-      );
+        );
+      const directBefore = await directRowAt8();
       // This process only waits meanwhile, so the share of a core it uses is its own collector's work, taken from the
       // three processes measured. It once took 59% and 97% of a core through a whole first-round row (the row fell to
       // 21% and 19% of the engine alone): such a row is measured again once this process is quiet, and the first
@@ -565,6 +567,12 @@ export default async function searchBench(): Promise<void> {
       const aloneAfter = await engine.alone();
       aloneRounds.push(combined(aloneLabel, [aloneBefore, aloneAfter]));
       aloneBeforeAfter.push([aloneBefore, aloneAfter]);
+      const directAfter = await directRowAt8();
+      directRounds.push({
+        ...directBefore,
+        result: combined("direct, 8 at once, just before and after", [directBefore.result, directAfter.result]),
+      });
+      directBeforeAfter.push([directBefore.result, directAfter.result]);
       gatewayRounds.push(gatewayRow.result);
       benchCoreShares.push(gatewayRow.coreShare);
       if (placement) {
@@ -611,6 +619,7 @@ export default async function searchBench(): Promise<void> {
   extra.direct1RoundsP99Ms = direct1Rounds.map((run) => run.p99Ms);
   extra.gateway1RoundsP99Ms = gateway1Rounds.map((run) => run.p99Ms);
   extra.direct8RoundsPerSecond = perSecond(directRounds.map((run) => run.result));
+  extra.direct8BeforeAfterPerSecond = directBeforeAfter.map(perSecond);
   extra.gateway8RoundsPerSecond = perSecond(gatewayRounds.map((run) => run.result.result));
   // The gateway at 8 clients over the engine alone within each round, beside the ratio of the two medians below.
   extra.gateway8OverAloneByRound = gatewayRounds.map((run, round) =>
