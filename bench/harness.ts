@@ -91,26 +91,6 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   return result;
 }
 
-/**
- * Runs of one path taken at different times (e.g. just before and just after the path compared with it) as one
- * measurement: calls and time add up, so the rate is the runs' combined one; p50 is their mean, p99 the highest.
- */
-export function combined(label: string, runs: readonly Measurement[]): Measurement {
-  const ops = runs.reduce((sum, run) => sum + run.ops, 0);
-  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
-  const cpuSeconds = runs.reduce((sum, run) => sum + (run.opsPerCpuSecond > 0 ? run.ops / run.opsPerCpuSecond : 0), 0);
-  return {
-    label,
-    ops,
-    seconds,
-    opsPerSecond: ops / seconds,
-    p50Ms: runs.reduce((sum, run) => sum + run.p50Ms, 0) / runs.length,
-    p99Ms: Math.max(...runs.map((run) => run.p99Ms)),
-    errors: runs.reduce((sum, run) => sum + run.errors, 0),
-    opsPerCpuSecond: cpuSeconds > 0 ? ops / cpuSeconds : 0,
-  };
-}
-
 /** A comparison of a measured path against its baseline measured in the same run. */
 export interface Comparison {
   name: string;

@@ -55,7 +55,7 @@ import {
   searchBody,
 } from "@shop/search/internal";
 import { startOpenSearchNode } from "../test/support/opensearch/opensearch-node.js";
-import { type Comparison, combined, type Measurement, measure, report } from "./harness.js";
+import { type Comparison, type Measurement, measure, poolRuns, report } from "./harness.js";
 import { createLinearScan, createMiniSearchBaseline } from "./search-baselines.js";
 import { generateCatalog, generateQueries } from "./search-catalog.js";
 import { outputOf, startServiceProcess } from "./service-process.js";
@@ -479,7 +479,6 @@ export default async function searchBench(): Promise<void> {
     { nodeArgs: profileArgs("search") },
   );
   running.push(searchProcess);
-  const aloneRounds: Measurement[] = [];
   const bareRounds: Array<{ result: Measurement; micros: number }> = [];
   const direct1Rounds: Measurement[] = [];
   const gateway1Rounds: Measurement[] = [];
@@ -490,7 +489,6 @@ export default async function searchBench(): Promise<void> {
   const benchCoreShares: number[] = [];
   const disturbedGatewayRows: Array<{ round: number; coreShare: number; perSecond: number }> = [];
   const placement = oneCorePlacement();
-  const aloneOneCoreRounds: Measurement[] = [];
   // Each round's engine alone, just before and just after the gateway row it is the baseline of.
   const aloneBeforeAfter: Array<[Measurement, Measurement]> = [];
   const aloneOneCoreBeforeAfter: Array<[Measurement, Measurement]> = [];
@@ -525,7 +523,6 @@ export default async function searchBench(): Promise<void> {
     // not the row; every round is in the results. CPU per call of each process: the load client's (from its
     // measurement), the gateway's and the service's (from their /metrics), from the median round.
     const rounds = Math.max(1, Math.floor(Number(process.env.SHOP_BENCH_SEARCH_ROUNDS ?? 3)));
-    const aloneLabel = "embedded, in a process of its own, just before and after";
     // Collects what the rows above left before the rounds rather than during one: a first gateway round once ran while
     // this process used 57% of a core. (V8's memory reducer stays on: the three runs with it off had the gateway's
     // 1-client p99 at 11.5–13.0 ms, though one run with it on did too, 13.1 ms, so that tail is not explained by it.)
@@ -565,12 +562,11 @@ export default async function searchBench(): Promise<void> {
         gatewayRow = await gatewayRowAt8("through the gateway, 8 at once, again");
       }
       const aloneAfter = await engine.alone();
-      aloneRounds.push(combined(aloneLabel, [aloneBefore, aloneAfter]));
       aloneBeforeAfter.push([aloneBefore, aloneAfter]);
       const directAfter = await directRowAt8();
       directRounds.push({
         ...directBefore,
-        result: combined("direct, 8 at once, just before and after", [directBefore.result, directAfter.result]),
+        result: poolRuns([directBefore.result, directAfter.result], "direct, 8 at once, just before and after"),
       });
       directBeforeAfter.push([directBefore.result, directAfter.result]);
       gatewayRounds.push(gatewayRow.result);
@@ -590,7 +586,6 @@ export default async function searchBench(): Promise<void> {
             ),
           );
           const aloneOneCoreAfter = await engine.alone();
-          aloneOneCoreRounds.push(combined(aloneLabel, [aloneOneCoreBefore, aloneOneCoreAfter]));
           aloneOneCoreBeforeAfter.push([aloneOneCoreBefore, aloneOneCoreAfter]);
         } finally {
           placement.spread([...search, ...others]);
@@ -605,6 +600,10 @@ export default async function searchBench(): Promise<void> {
   }
   const median = <T>(runs: T[], by: (run: T) => number): T =>
     [...runs].sort((a, b) => by(a) - by(b))[Math.floor(runs.length / 2)] as T;
+  // Each round's engine alone: its runs just before and just after the gateway row, pooled.
+  const aloneLabel = "embedded, in a process of its own, just before and after";
+  const aloneRounds = aloneBeforeAfter.map((runs) => poolRuns(runs, aloneLabel));
+  const aloneOneCoreRounds = aloneOneCoreBeforeAfter.map((runs) => poolRuns(runs, aloneLabel));
   const ownProcess = median(aloneRounds, (run) => run.opsPerSecond);
   const bareHttp = median(bareRounds, (run) => run.result.opsPerSecond);
   const embeddedRpc = median(direct1Rounds, (run) => run.p99Ms);

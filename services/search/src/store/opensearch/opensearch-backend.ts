@@ -62,7 +62,7 @@ class BulkWriter implements CatalogIndexVersion {
     private readonly logger: Logger,
     private readonly flushDelayMs: number,
     private readonly maxBatch: number,
-    private readonly refreshIntervalMs: number,
+    refreshIntervalMs: number,
   ) {
     this.refresher = createVisibilityRefresher({
       index: name,
@@ -77,10 +77,9 @@ class BulkWriter implements CatalogIndexVersion {
   write(upserts: readonly StoredProduct[], removals: readonly string[], storedAtMs?: number): void {
     if (this.closed) return;
     // A write that replaces one still waiting keeps the older arrival (its deadline is the earlier one) and the longer
-    // lag. A clock behind the NATS server's reads as no lag; one ahead of it is cut to an interval (and the refresher
-    // bounds its margin anyway).
+    // lag. A clock behind the NATS server's reads as no lag; however long a lag, the refresher bounds its margin.
     const now = performance.now();
-    const lag = storedAtMs === undefined ? 0 : Math.min(this.refreshIntervalMs, Math.max(0, Date.now() - storedAtMs));
+    const lag = storedAtMs === undefined ? 0 : Math.max(0, Date.now() - storedAtMs);
     const timing = (id: string) => {
       const waiting = this.pending.get(id);
       return { arrivedAt: waiting?.arrivedAt ?? now, lagMs: Math.max(waiting?.lagMs ?? 0, lag) };
