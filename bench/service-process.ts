@@ -57,11 +57,15 @@ export async function startServiceProcess(
 
 /**
  * Runs `command` to its end with stderr passed through and resolves to what it printed on stdout; rejects, naming it
- * `name`, when it cannot start or exits with anything but 0.
+ * `name`, when it cannot start or exits with anything but 0. `env` goes on top of this process's environment.
  */
-export function outputOf(command: string, args: string[], name: string): Promise<string> {
+export function outputOf(command: string, args: string[], name: string, env?: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(command, args, {
+      cwd: root,
+      env: env && { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
