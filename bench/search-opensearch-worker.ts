@@ -1,8 +1,8 @@
 // The search bench's in-process rows of the OpenSearch backend, in a process of their own, as the embedded engine's
-// baseline runs (bench/search-scale-worker.ts): the bench process holds every event and the other baselines, and its
-// collector and timers slowed the backend's rows by up to half. A search replica on the bench's alias (configured from
-// the environment, as main.ts is; the bench's own instance holds the writer lease, so this one only reads) runs the
-// query mix in process one at a time, then 4 at once, and prints both Measurements as one JSON line:
+// baseline runs (bench/search-scale-worker.ts), rather than in the bench process, which holds every event and the other
+// baselines. A search replica on the bench's alias (configured from the environment, as main.ts is; the bench's own
+// instance holds the writer lease, so this one only reads) runs the query mix in process one at a time, then 4 at once,
+// and prints both Measurements as one JSON line:
 // `node --import tsx bench/search-opensearch-worker.ts <queries.json>`.
 import { readFileSync } from "node:fs";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";

@@ -91,7 +91,6 @@ export function oneOf<const T extends string>(fallback: T, allowed: readonly T[]
   };
 }
 
-/** Whether `SHOP_DEV_MODE` is on; a malformed value counts as off (and is listed by its own reader). */
 /**
  * Whether `value` may name a namespace: it prefixes NATS streams, subjects and consumers, the Postgres schema, Redis keys
  * and OpenSearch indices, so it keeps to what every one of them accepts (no dots or wildcards for NATS, lower case for
@@ -115,6 +114,7 @@ function namespace(): EnvReader<string> {
   };
 }
 
+/** Whether `SHOP_DEV_MODE` is on; a malformed value counts as off (and is listed by its own reader). */
 function isDevMode(env: Record<string, string | undefined>): boolean {
   return ["1", "true", "yes"].includes(env.SHOP_DEV_MODE ?? "");
 }
