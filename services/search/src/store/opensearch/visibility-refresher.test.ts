@@ -28,7 +28,7 @@ async function meanSpacing(intervalMs: number, lagMs: number, flowMs: number): P
 }
 
 describe("visibility refresher", () => {
-  it("refreshes earlier by the time events took to reach the writer, within a quarter of the interval", async () => {
+  it("refreshes a tenth of the interval early, earlier by the time events took to reach the writer, within a quarter", async () => {
     const intervalMs = 4_000;
     // Margin without lag: twice the assumed 25 ms refresh, plus a tenth of the interval for the unforeseen (spacing
     // 3,550 ms); with 300 ms of lag 750 ms (spacing 3,250 ms); a lag of 10 s is cut to a quarter of the interval
