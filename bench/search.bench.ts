@@ -722,13 +722,15 @@ export default async function searchBench(): Promise<void> {
     const [nodeJvm] = Object.values(jvm.nodes);
     extra.opensearchHeapMB = (nodeJvm?.jvm.mem.heap_max_in_bytes ?? 0) / 2 ** 20;
     extra.opensearchJvmAssertions = nodeJvm?.jvm.input_arguments.some((arg) => /^-(ea|enableassertions)\b/.test(arg));
-    t0 = performance.now();
-    const { search: openSearch, config } = await startSearch(env.serviceEnv, {
+    /** A search instance's settings on this node: this process's (the writer) and each replica's, by its consumer. */
+    const openSearchSettings = (consumer: string) => ({
       SHOP_SEARCH_BACKEND: "opensearch",
       SHOP_OPENSEARCH_URL: node.url,
       SHOP_OPENSEARCH_REFRESH_INTERVAL_MS: process.env.SHOP_OPENSEARCH_REFRESH_INTERVAL_MS ?? "",
-      SHOP_SEARCH_CONSUMER: "bench-opensearch",
+      SHOP_SEARCH_CONSUMER: consumer,
     });
+    t0 = performance.now();
+    const { search: openSearch, config } = await startSearch(env.serviceEnv, openSearchSettings("bench-opensearch"));
     await openSearch.ready;
     extra.opensearchBuildSeconds = (performance.now() - t0) / 1000;
     extra.opensearchStoreMB = (await openSearch.readModel.stats()).bytes / 1e6;
@@ -758,11 +760,9 @@ export default async function searchBench(): Promise<void> {
         "OpenSearch worker",
         {
           ...env.serviceEnv,
+          ...openSearchSettings("bench-opensearch-worker"),
           SHOP_PORT: "0",
           SHOP_LOG_LEVEL: process.env.SHOP_LOG_LEVEL ?? "warn",
-          SHOP_SEARCH_BACKEND: "opensearch",
-          SHOP_OPENSEARCH_URL: node.url,
-          SHOP_SEARCH_CONSUMER: "bench-opensearch-worker",
         },
       ),
     ) as { one: Measurement; four: Measurement };
@@ -780,12 +780,7 @@ export default async function searchBench(): Promise<void> {
     // this machine's cores).
     const replica = await startServiceProcess(
       "search",
-      {
-        ...env.serviceEnv,
-        SHOP_SEARCH_BACKEND: "opensearch",
-        SHOP_OPENSEARCH_URL: node.url,
-        SHOP_SEARCH_CONSUMER: "bench-opensearch-rpc",
-      },
+      { ...env.serviceEnv, ...openSearchSettings("bench-opensearch-rpc") },
       { nodeArgs: profileArgs("search-opensearch") },
     );
     try {
